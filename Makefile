@@ -1,0 +1,38 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck pytest eval bench content-check migrate clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Start the bot: Slack (Socket Mode) when tokens are set, otherwise a local console chat.
+run: $(STAMP)
+	$(BIN)/samsyv db upgrade
+	$(BIN)/samsyv run
+
+## Lint, type-check, check the content and run the tests.
+test: $(STAMP)
+	$(BIN)/ruff check bot handlers tests
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+## Answer-quality evaluation over the shared dev set and our own sets.
+eval: $(STAMP)
+	$(BIN)/python -m bot.questions.evaluate
+
+## Speed and memory figures.
+bench: $(STAMP)
+	$(BIN)/python -m bot.bench
+
+migrate: $(STAMP)
+	$(BIN)/samsyv db upgrade
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The questions capability (registers its commands, actions, forms and due items on import)."""

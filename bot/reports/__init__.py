@@ -1,0 +1,1 @@
+"""The reports capability (registers its commands, actions, forms and due items on import)."""

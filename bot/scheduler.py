@@ -1,0 +1,120 @@
+"""Due items: reminders, survey openings and closings, paced DMs, purges, all driven from the database.
+
+An item is scheduled under a unique key, so scheduling twice never sends twice. A worker claims an
+item with a conditional UPDATE before running it, so several instances can share the work; a crashed
+worker's claim expires after CLAIM_TIMEOUT and the item is retried. Items that keep failing are given
+up after MAX_ATTEMPTS with the error kept for the logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.db.engine import as_utc
+from bot.db.schema import due_items
+from bot.interactions import registry
+
+if TYPE_CHECKING:
+    from bot.runtime import Bot
+
+log = logging.getLogger(__name__)
+
+CLAIM_TIMEOUT = timedelta(minutes=5)
+MAX_ATTEMPTS = 5
+WORKER_ID = f"worker-{uuid.uuid4().hex[:8]}"
+
+
+async def schedule(conn: AsyncConnection, kind: str, key: str, due_at: datetime,
+                   payload: dict[str, Any] | None = None) -> None:
+    """Create the item, or move a pending one to its new time; a done item stays done."""
+    row = (await conn.execute(select(due_items.c.id, due_items.c.done_at).where(due_items.c.key == key))).first()
+    if row is None:
+        await conn.execute(insert(due_items).values(kind=kind, key=key, due_at=due_at, payload=payload or {},
+                                                    attempts=0))
+    elif row.done_at is None:
+        await conn.execute(update(due_items).where(due_items.c.id == row.id)
+                           .values(due_at=due_at, payload=payload or {}, claimed_by=None, claimed_at=None))
+
+
+async def unschedule(conn: AsyncConnection, key_prefix: str) -> int:
+    """Drop pending items whose key starts with the prefix (e.g. every reminder of a cancelled meeting)."""
+    result = await conn.execute(delete(due_items).where(
+        and_(due_items.c.key.startswith(key_prefix, autoescape=True), due_items.c.done_at.is_(None))))
+    return result.rowcount or 0
+
+
+async def _claim(bot: Bot, item_id: int, now: datetime) -> bool:
+    async with bot.db.write() as conn:
+        result = await conn.execute(
+            update(due_items)
+            .where(and_(due_items.c.id == item_id, due_items.c.done_at.is_(None),
+                        or_(due_items.c.claimed_at.is_(None), due_items.c.claimed_at < now - CLAIM_TIMEOUT)))
+            .values(claimed_by=WORKER_ID, claimed_at=now, attempts=due_items.c.attempts + 1))
+        return (result.rowcount or 0) == 1
+
+
+async def _finish(bot: Bot, item_id: int, now: datetime, error: str | None, attempts: int) -> None:
+    async with bot.db.write() as conn:
+        if error is None:
+            await conn.execute(update(due_items).where(due_items.c.id == item_id).values(done_at=now, last_error=None))
+        elif attempts >= MAX_ATTEMPTS:
+            await conn.execute(update(due_items).where(due_items.c.id == item_id).values(done_at=now, last_error=error))
+        else:
+            retry_at = now + timedelta(seconds=30 * 2 ** attempts)
+            await conn.execute(update(due_items).where(due_items.c.id == item_id)
+                               .values(claimed_by=None, claimed_at=None, due_at=retry_at, last_error=error))
+
+
+async def run_due(bot: Bot, now: datetime | None = None, limit: int = 200) -> int:
+    """Run every item due at `now`; returns how many ran. Paced kinds are spaced by DM_PER_SECOND."""
+    now = now or bot.clock.now()
+    async with bot.db.read() as conn:
+        rows = (await conn.execute(
+            select(due_items).where(and_(due_items.c.done_at.is_(None), due_items.c.due_at <= now))
+            .order_by(due_items.c.due_at, due_items.c.id).limit(limit))).mappings().all()
+    ran = 0
+    pace = 1.0 / bot.settings.dm_per_second
+    loop = asyncio.get_running_loop()
+    next_paced = loop.time()
+    for row in rows:
+        kind = registry.due_kinds.get(row["kind"])
+        if kind is None:
+            log.error("no handler for due item kind %s", row["kind"])
+            continue
+        if not await _claim(bot, row["id"], now):
+            continue
+        if kind.paced:
+            delay = next_paced - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            next_paced = max(loop.time(), next_paced) + pace
+        error: str | None = None
+        try:
+            await kind.fn(bot, dict(row["payload"]), as_utc(row["due_at"]))
+        except Exception as exc:
+            log.exception("due item %s (%s) failed", row["key"], row["kind"])
+            error = f"{type(exc).__name__}: {exc}"
+        await _finish(bot, row["id"], now, error, row["attempts"] + 1)
+        ran += 1
+    return ran
+
+
+async def run_forever(bot: Bot, stop: asyncio.Event) -> None:
+    """The due-items loop of a running bot."""
+    while not stop.is_set():
+        try:
+            while await run_due(bot) > 0:
+                pass
+        except Exception:
+            log.exception("due-items loop iteration failed")
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=bot.settings.due_poll_seconds)
+        except TimeoutError:
+            pass

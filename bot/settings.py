@@ -1,0 +1,116 @@
+"""Settings from the environment and `.env`; a bad value is one clear line, never a traceback."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONTENT_DIR = PROJECT_ROOT / "content"
+LANGUAGES = ("sv", "en")
+
+
+class SettingsError(Exception):
+    """A setting has a value the bot cannot use; the message names the setting."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    database_url: str = "sqlite+aiosqlite:///data/samsyv.db"
+    port: int = Field(default=3000, ge=1, le=65535)
+    bot_timezone: str = "Europe/Stockholm"
+    default_language: str = "sv"
+    project_leads: str = ""
+    guidance_channel: str = ""
+    content_dir: Path = CONTENT_DIR
+    min_group_size: int = Field(default=5, ge=1)
+    retention_days: int = Field(default=365, ge=1)
+    reminder_offsets_hours: str = "24,1"
+    due_poll_seconds: float = Field(default=5.0, gt=0)
+    update_interval_seconds: float = Field(default=3.0, ge=0)
+    dm_per_second: float = Field(default=4.0, gt=0)
+    log_level: str = "INFO"
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+        return value
+
+    @field_validator("bot_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("is not an IANA time zone such as Europe/Stockholm") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("reminder_offsets_hours")
+    @classmethod
+    def _offsets(cls, value: str) -> str:
+        try:
+            hours = [float(part) for part in value.split(",") if part.strip()]
+        except ValueError:
+            raise ValueError("must be comma-separated hours, e.g. 24,1") from None
+        if any(h <= 0 for h in hours):
+            raise ValueError("hours must be positive")
+        return value
+
+    @field_validator("project_leads")
+    @classmethod
+    def _lead_ids(cls, value: str) -> str:
+        for part in value.split(","):
+            part = part.strip()
+            if part and not part.replace("_", "").isalnum():
+                raise ValueError(f"{part!r} is not a Slack user ID")
+        return value
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.bot_timezone)
+
+    @cached_property
+    def lead_ids(self) -> frozenset[str]:
+        return frozenset(p.strip() for p in self.project_leads.split(",") if p.strip())
+
+    @cached_property
+    def reminder_offsets(self) -> list[float]:
+        return sorted((float(p) for p in self.reminder_offsets_hours.split(",") if p.strip()), reverse=True)
+
+    @property
+    def has_socket_tokens(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_app_token)
+
+    def secrets(self) -> list[str]:
+        """Secret values, so the log filter can redact them wherever they appear."""
+        return [s.get_secret_value() for s in (self.slack_bot_token, self.slack_app_token,
+                                               self.slack_signing_secret) if s and s.get_secret_value()]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings or raise SettingsError with one line that names the bad setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        message = first["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"Invalid setting {name}: {message}") from None

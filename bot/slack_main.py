@@ -1,0 +1,116 @@
+"""The entry point that starts Slack: the only module in bot/ that imports slack_bolt or slack_sdk.
+
+Socket Mode needs no public URL (what a school IT department can run); HTTP mode serves
+`POST /slack/events` with signature verification and `GET /healthz`, and scales to several instances.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.db import Database
+from bot.db.migrate import upgrade
+from bot.runtime import Bot
+from bot.scheduler import run_forever
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def make_client(settings: Settings) -> AsyncWebClient:
+    """The Web API client: honours SLACK_API_URL and retries 429 (Retry-After), 5xx and dropped connections."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    base = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
+    return AsyncWebClient(token=token, base_url=base, retry_handlers=[
+        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+        AsyncServerErrorRetryHandler(max_retry_count=2),
+    ])
+
+
+def make_app(bot: Bot, settings: Settings, verify: bool = True) -> AsyncApp:
+    from handlers import register_all
+    from handlers.messenger import SlackMessenger
+
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    app = AsyncApp(client=make_client(settings), signing_secret=secret or "unset",
+                   request_verification_enabled=verify)
+    bot.messenger = SlackMessenger(app.client)
+
+    @app.middleware
+    async def inject_bot(context: Any, next: Any) -> None:  # noqa: A002 - Bolt's parameter name
+        context["bot"] = bot
+        await next()
+
+    register_all(app)
+    return app
+
+
+async def build(settings: Settings) -> tuple[Bot, AsyncApp]:
+    await upgrade(settings.database_url)
+    bot = Bot(settings=settings, db=Database(settings.database_url), messenger=None)  # type: ignore[arg-type]
+    app = make_app(bot, settings, verify=True)
+    await bot.start()
+    return bot, app
+
+
+def http_app(app: AsyncApp) -> web.Application:
+    async def events(request: web.Request) -> web.Response:
+        bolt_response = await app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    web_app = web.Application()
+    web_app.router.add_post("/slack/events", events)
+    web_app.router.add_get("/healthz", healthz)
+    return web_app
+
+
+async def run_http(settings: Settings) -> int:
+    if not settings.slack_bot_token or not settings.slack_signing_secret:
+        print("Invalid setting SLACK_SIGNING_SECRET: HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
+        return 2
+    bot, app = await build(settings)
+    runner = web.AppRunner(http_app(app))
+    await runner.setup()
+    await web.TCPSite(runner, "0.0.0.0", settings.port).start()
+    log.info("HTTP mode on port %s: POST /slack/events, GET /healthz", settings.port)
+    stop = asyncio.Event()
+    try:
+        await run_forever(bot, stop)
+    finally:
+        await runner.cleanup()
+        await bot.stop()
+    return 0
+
+
+async def run_socket_mode(settings: Settings) -> int:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    bot, app = await build(settings)
+    assert settings.slack_app_token is not None
+    handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
+    stop = asyncio.Event()
+    loop_task = asyncio.create_task(run_forever(bot, stop))
+    log.info("connecting to Slack over Socket Mode")
+    try:
+        await handler.start_async()
+    finally:
+        stop.set()
+        await loop_task
+        await bot.stop()
+    return 0

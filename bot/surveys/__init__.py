@@ -1,0 +1,1 @@
+"""The surveys capability (registers its commands, actions, forms and due items on import)."""

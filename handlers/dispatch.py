@@ -1,0 +1,166 @@
+"""The glue every handler module shares: run a core flow, ack in time, deliver its outcomes.
+
+Clicks and form submissions run their core function first, so a vote is committed before the ack;
+if the core takes longer than ACK_BUDGET we ack anyway and deliver when it is done, so Slack's 3 s
+limit always holds. Slash commands ack at once (their answer may take longer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+from bot.i18n import t
+from bot.interactions import ActionEvent, CommandRequest, FormSubmission
+from bot.runtime import Bot, handle_action, handle_command, handle_form, handle_message
+from bot.ui import FormErrors, OpenForm, Outcome, Reply, SendFile, ShowDocument, UpdateOrigin
+from bot.users import Actor
+from handlers.render import action_name, document_view, form_errors, form_values, form_view, message_kwargs
+
+log = logging.getLogger(__name__)
+
+ACK_BUDGET = 2.0
+_background: set[asyncio.Task[Any]] = set()
+
+
+def keep(task: asyncio.Task[Any]) -> None:
+    """Hold a reference to background work so it is not garbage-collected mid-flight."""
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+async def within_budget(work: Awaitable[list[Outcome]]) -> tuple[asyncio.Task[list[Outcome]], bool]:
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=ACK_BUDGET)
+    return task, bool(done)
+
+
+class Delivery:
+    """Where outcomes go for one request: the channel, thread, trigger and response_url it came with."""
+
+    def __init__(self, bot: Bot, client: Any, actor: Actor, body: dict[str, Any], respond: Any = None,
+                 thread_ts: str | None = None) -> None:
+        self.bot, self.client, self.actor, self.body, self.respond = bot, client, actor, body, respond
+        self.thread_ts = thread_ts
+        channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
+        self.channel: str | None = channel
+        container = body.get("container") or {}
+        self.origin_ts: str | None = container.get("message_ts")
+        self.origin_ephemeral = bool(container.get("is_ephemeral"))
+
+    async def send(self, outcomes: list[Outcome]) -> None:
+        for outcome in outcomes:
+            try:
+                await self._send_one(outcome)
+            except Exception:
+                log.exception("delivering %s failed", outcome.kind)
+
+    async def _send_one(self, outcome: Outcome) -> None:
+        if isinstance(outcome, Reply):
+            kwargs = message_kwargs(outcome.message)
+            if outcome.in_thread and self.channel:
+                await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts,
+                                                   unfurl_links=False, **kwargs)
+            elif self.respond is not None and self.body.get("response_url"):
+                await self.respond(response_type="ephemeral", replace_original=False, **kwargs)
+            elif self.channel and not self.channel.startswith("D"):
+                await self.client.chat_postEphemeral(channel=self.channel, user=self.actor.user_id, **kwargs)
+            else:
+                await self.client.chat_postMessage(channel=self.actor.user_id, **kwargs)
+        elif isinstance(outcome, UpdateOrigin):
+            kwargs = message_kwargs(outcome.message)
+            if self.origin_ephemeral and self.respond is not None:
+                await self.respond(replace_original=True, **kwargs)
+            elif self.channel and self.origin_ts:
+                await self.client.chat_update(channel=self.channel, ts=self.origin_ts, **kwargs)
+        elif isinstance(outcome, OpenForm):
+            await self.client.views_open(trigger_id=self.body["trigger_id"],
+                                         view=form_view(outcome.form, self.bot.settings.tz))
+        elif isinstance(outcome, ShowDocument):
+            if self.body.get("trigger_id"):
+                await self.client.views_open(trigger_id=self.body["trigger_id"], view=document_view(
+                    outcome.title, outcome.message, t(self.actor.lang, "common.close")))
+        elif isinstance(outcome, SendFile):
+            await self.bot.messenger.upload(self.actor.user_id, outcome.filename, outcome.content, outcome.title,
+                                            outcome.comment)
+        elif isinstance(outcome, FormErrors):
+            await self.send([Reply(message=_error_message(outcome))])
+
+
+def _error_message(errors: FormErrors) -> Any:
+    from bot.ui import Message
+
+    return Message(text="\n".join(errors.errors.values()))
+
+
+def user_id_of(body: dict[str, Any]) -> str:
+    return body.get("user_id") or (body.get("user") or {}).get("id") or body.get("event", {}).get("user", "")
+
+
+async def command(ack: Any, body: dict[str, Any], client: Any, respond: Any, context: Any) -> None:
+    """`/syv ...`: ack at once, then answer."""
+    await ack()
+    bot: Bot = context["bot"]
+    actor = await bot.actor(user_id_of(body))
+    request = CommandRequest(text=body.get("text", ""), channel=body.get("channel_id"),
+                             is_dm=str(body.get("channel_id", "")).startswith("D"))
+    outcomes = await handle_command(bot, actor, request)
+    await Delivery(bot, client, actor, body, respond).send(outcomes)
+
+
+async def message(bot: Bot, client: Any, event: dict[str, Any]) -> None:
+    """A DM or an @mention: answered in a thread of the message."""
+    actor = await bot.actor(event.get("user", ""))
+    text = event.get("text", "")
+    if event.get("type") == "app_mention":
+        text = " ".join(word for word in text.split() if not (word.startswith("<@") and word.endswith(">")))
+    thread = event.get("thread_ts") or event.get("ts")
+    request = CommandRequest(text=text, channel=event.get("channel"), thread_ts=thread,
+                             is_dm=event.get("channel_type") == "im")
+    outcomes = await handle_message(bot, actor, request)
+    body = {"channel": {"id": event.get("channel")}}
+    await Delivery(bot, client, actor, body, thread_ts=thread).send(outcomes)
+
+
+async def action(ack: Any, body: dict[str, Any], client: Any, respond: Any, context: Any) -> None:
+    """A button: the core commits first, then we ack, then deliver."""
+    bot: Bot = context["bot"]
+    clicked = (body.get("actions") or [{}])[0]
+    actor = await bot.actor(user_id_of(body))
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    event = ActionEvent(action=action_name(clicked.get("action_id", "")), value=clicked.get("value", ""),
+                        channel=channel, message_ts=(body.get("container") or {}).get("message_ts"))
+    task, _ = await within_budget(handle_action(bot, actor, event))
+    await ack()
+    await Delivery(bot, client, actor, body, respond).send(await task)
+
+
+async def view_submission(ack: Any, body: dict[str, Any], client: Any, context: Any) -> None:
+    """A modal: validation errors go back in the ack, next to the field; nothing is saved then."""
+    bot: Bot = context["bot"]
+    view = body.get("view", {})
+    actor = await bot.actor(user_id_of(body))
+    submission = FormSubmission(callback=view.get("callback_id", ""), values=form_values(view, bot.settings.tz),
+                                metadata=view.get("private_metadata", ""))
+    task, in_time = await within_budget(handle_form(bot, actor, submission))
+    if not in_time:
+        await ack()
+        await Delivery(bot, client, actor, body).send(await task)
+        return
+    outcomes = task.result()
+    errors = [o for o in outcomes if isinstance(o, FormErrors)]
+    if errors:
+        await ack(response_action="errors", errors=form_errors(errors[0].errors, view))
+        return
+    await ack()
+    await Delivery(bot, client, actor, body).send(outcomes)
+
+
+def register_prefix(app: Any, prefix: str) -> None:
+    """Route every button whose action id starts with `<prefix>:` and every form `<prefix>:*` to the core."""
+    import re
+
+    app.action(re.compile(rf"^{re.escape(prefix)}:"))(action)
+    app.view(re.compile(rf"^{re.escape(prefix)}:"))(view_submission)

@@ -1,0 +1,165 @@
+"""Shared fixtures: a real migrated SQLite file per test, the fake Slack Web API, signed HTTP requests."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import shutil
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.clock import FakeClock
+from bot.db import Database
+from bot.db.migrate import upgrade_sync
+from bot.runtime import Bot
+from bot.settings import Settings, load_settings
+from tests.fakeslack import FakeSlack
+
+SIGNING_SECRET = "test-signing-secret"
+LEAD = "ULEAD"
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade_sync(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def db_path(tmp_path: Path, migrated_template: Path) -> Path:
+    path = tmp_path / "samsyv.db"
+    shutil.copy(migrated_template, path)
+    return path
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
+
+
+def make_settings(db_path: Path, api_url: str = "http://127.0.0.1:9/api/", **extra: Any) -> Settings:
+    values: dict[str, Any] = dict(
+        database_url=f"sqlite+aiosqlite:///{db_path}", slack_api_url=api_url,
+        slack_bot_token="xoxb-test-token", slack_signing_secret=SIGNING_SECRET, project_leads=LEAD,
+        guidance_channel="CGUIDE", update_interval_seconds=0.2, dm_per_second=1000, _env_file=None)
+    values.update(extra)
+    return load_settings(**values)
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack()
+    await fake.start()
+    yield fake
+    await fake.stop()
+    assert not fake.errors, f"Slack would have rejected: {fake.errors}"
+
+
+@pytest.fixture
+def settings(db_path: Path, fake_slack: FakeSlack) -> Settings:
+    return make_settings(db_path, fake_slack.url)
+
+
+@pytest.fixture
+async def bot(settings: Settings, clock: FakeClock) -> AsyncIterator[Bot]:
+    """A core Bot over the real database, with a console messenger capturing what it sends."""
+    from bot.console import ConsoleMessenger
+
+    lines: list[str] = []
+    instance = Bot(settings=settings, db=Database(settings.database_url),
+                   messenger=ConsoleMessenger(lines.append, settings.content_dir.parent / "data" / "test-files"),
+                   clock=clock)
+    instance.state["console_lines"] = lines
+    await instance.start()
+    yield instance
+    await instance.stop()
+
+
+def sign(body: bytes, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
+    stamp = str(timestamp if timestamp is not None else int(time.time()))
+    digest = hmac.new(secret.encode(), f"v0:{stamp}:".encode() + body, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}"}
+
+
+class SlackDriver:
+    """Sends correctly signed requests, as Slack would, to the bot's HTTP endpoint."""
+
+    def __init__(self, base: str, fake: FakeSlack, bot: Bot) -> None:
+        self.base, self.fake, self.bot = base, fake, bot
+        self._n = 0
+
+    async def post(self, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> aiohttp.ClientResponse:
+        async with aiohttp.ClientSession() as session:
+            response = await session.post(f"{self.base}/slack/events", data=body, headers={
+                "Content-Type": content_type, **(headers if headers is not None else sign(body))})
+            await response.read()
+            return response
+
+    async def command(self, text: str, user: str = LEAD, channel: str = "C1") -> aiohttp.ClientResponse:
+        self._n += 1
+        body = urlencode({"token": "x", "team_id": "T1", "channel_id": channel, "user_id": user,
+                          "command": "/syv", "text": text, "response_url": self.fake.response_url,
+                          "trigger_id": f"trigger-{self._n}"}).encode()
+        return await self.post(body, "application/x-www-form-urlencoded")
+
+    async def interaction(self, payload: dict[str, Any]) -> aiohttp.ClientResponse:
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return await self.post(body, "application/x-www-form-urlencoded")
+
+    async def click(self, action_id: str, value: str = "", user: str = LEAD, channel: str = "C1",
+                    message_ts: str = "1700000001.000100", ephemeral: bool = False) -> aiohttp.ClientResponse:
+        self._n += 1
+        return await self.interaction({
+            "type": "block_actions", "user": {"id": user}, "team": {"id": "T1"}, "api_app_id": "A1",
+            "channel": {"id": channel}, "trigger_id": f"trigger-{self._n}", "response_url": self.fake.response_url,
+            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel,
+                          "is_ephemeral": ephemeral},
+            "actions": [{"action_id": action_id, "value": value, "type": "button", "block_id": "b1",
+                         "action_ts": "1"}]})
+
+    async def submit(self, view: dict[str, Any], values: dict[str, dict[str, Any]], user: str = LEAD) -> aiohttp.ClientResponse:
+        """Submit a modal the bot opened; `values` is Slack's state.values shape {block_id: {"value": {...}}}."""
+        self._n += 1
+        submitted = {**view, "id": "V1", "state": {"values": values}}
+        return await self.interaction({"type": "view_submission", "user": {"id": user}, "team": {"id": "T1"},
+                                       "api_app_id": "A1", "trigger_id": f"trigger-{self._n}", "view": submitted})
+
+    async def event(self, event: dict[str, Any]) -> aiohttp.ClientResponse:
+        self._n += 1
+        body = json.dumps({"type": "event_callback", "team_id": "T1", "api_app_id": "A1", "event": event,
+                           "event_id": f"Ev{self._n}", "event_time": int(time.time())}).encode()
+        return await self.post(body, "application/json")
+
+
+@pytest.fixture
+async def slack(bot: Bot, settings: Settings, fake_slack: FakeSlack) -> AsyncIterator[SlackDriver]:
+    """The bot in HTTP mode (signature verification on) on a random port, wired to the fake Web API."""
+    from bot.slack_main import http_app, make_app
+
+    app = make_app(bot, settings, verify=True)
+    runner = web.AppRunner(http_app(app))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield SlackDriver(f"http://127.0.0.1:{port}", fake_slack, bot)
+    await bot.coalescer.drain()
+    await runner.cleanup()
+
+
+def text_of(args: dict[str, Any]) -> str:
+    """All visible text of a message or view argument, for assertions."""
+    blocks = args.get("blocks") or (args.get("view") or {}).get("blocks") or []
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    return json.dumps(blocks, ensure_ascii=False) + str(args.get("text", ""))

@@ -1,0 +1,168 @@
+"""The foundation: settings, storage, HTTP mode with signatures, roles, help, language, console."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.cli import main
+from bot.console import Console, ConsoleMessenger
+from bot.db.migrate import backup_sync
+from bot.db.schema import audit_log, users
+from bot.logs import RedactSecrets
+from bot.runtime import Bot
+from bot.settings import SettingsError, load_settings
+from tests.conftest import LEAD, SlackDriver, sign, text_of
+from tests.fakeslack import FakeSlack
+
+
+def test_bad_setting_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PORT", "not-a-port")
+    assert main(["db", "upgrade"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("Invalid setting PORT:") and "\n" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("name,value", [("BOT_TIMEZONE", "Mars/Olympus"), ("DEFAULT_LANGUAGE", "de"),
+                                        ("DATABASE_URL", "mysql://x"), ("PROJECT_LEADS", "U1,<!channel>")])
+def test_each_bad_setting_names_itself(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=f"Invalid setting {name}"):
+        load_settings(_env_file=None)
+
+
+def test_secrets_never_reach_the_log() -> None:
+    redact = RedactSecrets(["super-secret-signing"])
+    line = redact.redact("token xoxb-123-456-abc and xapp-1-A1-xyz and super-secret-signing")
+    assert "xoxb-123" not in line and "xapp-1" not in line and "super-secret-signing" not in line
+
+
+async def test_sqlite_runs_in_wal_with_foreign_keys(bot: Bot) -> None:
+    async with bot.db.read() as conn:
+        assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
+        assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
+        assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar() >= 5000
+
+
+async def test_backup_is_a_consistent_copy(bot: Bot, db_path: Path, tmp_path: Path) -> None:
+    from bot.users import set_language
+
+    await set_language(bot.db, "U1", "en")
+    target = backup_sync(bot.settings.database_url, tmp_path / "backup.db")
+    with sqlite3.connect(target) as conn:
+        assert conn.execute("select lang from users where user_id='U1'").fetchone() == ("en",)
+        assert conn.execute("pragma integrity_check").fetchone() == ("ok",)
+
+
+async def test_healthz_and_url_verification(slack: SlackDriver) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{slack.base}/healthz") as response:
+            assert response.status == 200 and (await response.json())["ok"] is True
+    body = json.dumps({"type": "url_verification", "challenge": "abc123", "token": "x"}).encode()
+    response = await slack.post(body, "application/json")
+    assert response.status == 200
+
+
+async def test_bad_or_stale_signature_is_rejected_and_changes_nothing(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+    from urllib.parse import urlencode
+
+    body = urlencode({"command": "/syv", "text": "språk en", "user_id": "U9", "channel_id": "C1",
+                      "team_id": "T1", "response_url": fake_slack.response_url, "trigger_id": "t"}).encode()
+    forged = await slack.post(body, "application/x-www-form-urlencoded", sign(body, secret="wrong"))
+    stale = await slack.post(body, "application/x-www-form-urlencoded", sign(body, int(time.time()) - 600))
+    unsigned = await slack.post(body, "application/x-www-form-urlencoded", {})
+    assert (forged.status, stale.status, unsigned.status) == (401, 401, 401)
+    async with slack.bot.db.read() as conn:
+        assert (await conn.execute(select(users))).first() is None
+    assert fake_slack.calls == [] and fake_slack.responses == []
+
+
+async def test_signed_slash_command_answers_help_in_the_users_language(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+    response = await slack.command("hjälp", user="U2")
+    assert response.status == 200
+    [reply] = await fake_slack.wait_responses(1)
+    assert "Det här kan jag hjälpa dig med" in text_of(reply)
+    await slack.command("språk en", user="U2")
+    await fake_slack.wait_responses(2)
+    await slack.command("help", user="U2")
+    replies = await fake_slack.wait_responses(3)
+    assert "Here is what I can help you with" in text_of(replies[-1])
+
+
+async def test_roles_are_granted_by_leads_only_and_audited(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+    await slack.command("roll <@U7|anna> vägledare", user="U3")  # not a lead: refused
+    await slack.command("roll <@U7|anna> vägledare", user=LEAD)
+    replies = await fake_slack.wait_responses(2)
+    assert "projektledare" in text_of(replies[0])
+    actor = await slack.bot.actor("U7")
+    assert actor.role.value == "counsellor"
+    async with slack.bot.db.read() as conn:
+        rows = (await conn.execute(select(audit_log))).mappings().all()
+    assert [(r["actor"], r["action"], r["detail"]["user"]) for r in rows] == [(LEAD, "role.set", "U7")]
+
+
+async def test_unknown_users_get_least_privilege(bot: Bot) -> None:
+    actor = await bot.actor("UNEW")
+    assert actor.role.value == "pupil" and actor.lang == "sv"
+    assert (await bot.actor(LEAD)).is_lead
+
+
+async def test_app_home_is_published(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+    await slack.event({"type": "app_home_opened", "user": "U4", "tab": "home", "channel": "D4"})
+    [call] = await fake_slack.wait_for("views.publish")
+    assert call["user_id"] == "U4" and "SAMSYV" in text_of(call)
+
+
+async def test_rate_limited_calls_are_retried(bot: Bot, settings: object, fake_slack: FakeSlack) -> None:
+    from bot.slack_main import make_app
+    from bot.ui import Message
+
+    make_app(bot, bot.settings)
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=0)
+    fake_slack.fail_next("chat.postMessage", status=500)
+    await bot.messenger.post("C1", Message(text="hej"))
+    methods = [c.method for c in fake_slack.calls]
+    assert methods == ["chat.postMessage#429", "chat.postMessage#500", "chat.postMessage"]
+
+
+async def test_console_walks_help_language_and_buttons(bot: Bot) -> None:
+    lines: list[str] = []
+    inputs = iter(["/syv hjälp", "/syv språk en", "help", "quit"])
+
+    async def read(prompt: str) -> str | None:
+        return next(inputs, None)
+
+    messenger = ConsoleMessenger(lines.append, Path("data/test-files"))
+    bot.messenger = messenger
+    await Console(bot, messenger, "UCON", read, lines.append).run()
+    output = "\n".join(lines)
+    assert "Det här kan jag hjälpa dig med" in output
+    assert "Here is what I can help you with" in output
+    assert output.strip().endswith("Bye!")
+
+
+def test_core_has_no_slack_imports_outside_the_entry_point() -> None:
+    root = Path(__file__).resolve().parent.parent
+    offenders = []
+    for path in list((root / "bot").rglob("*.py")) + list((root / "handlers").rglob("*.py")):
+        if path.name == "slack_main.py":
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip().startswith(("import slack_", "from slack_")):
+                offenders.append(f"{path.relative_to(root)}: {line.strip()}")
+    assert offenders == []
+
+
+def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for name in ("run", "console", "db", "content", "export"):
+        assert name in out
