@@ -21,6 +21,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check bot handlers tests
 	$(BIN)/mypy
+	$(BIN)/samsyv content check
 	$(BIN)/pytest -q
 
 ## Answer-quality evaluation over the shared dev set and our own sets.

@@ -1,0 +1,116 @@
+"""Fit the ranking weights and the confidence model on the tuning set; set the threshold on held-out.
+
+Run `python -m bot.questions.calibrate` after a large content change; it rewrites calibration.json.
+The shared dev set and the held-out set are never used to choose ranking weights or model
+coefficients, and the held-out set only chooses the abstention threshold.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from bot.knowledge import load_knowledge_base
+from bot.questions.engine import CALIBRATION_FILE, OUT_OF_SCOPE_ID, Calibration, Engine, load_decline_examples
+from bot.questions.qa_sets import HELDOUT, TUNING, read_set
+from bot.settings import CONTENT_DIR
+
+OOS_TARGET = 0.85  # decline at least this share of the (deliberately adversarial) held-out out-of-scope questions
+
+
+def rank_accuracy(engine: Engine, rows: list[dict[str, object]]) -> float:
+    top1 = top3 = 0
+    for row in rows:
+        _, candidates, _ = engine.search(str(row["q"]))
+        ids = [c.article.id for c in candidates if c.article.id != OUT_OF_SCOPE_ID]
+        top1 += ids[:1] == [row["topic"]]
+        top3 += row["topic"] in ids[:3]
+    return (top1 + 0.5 * top3) / len(rows)
+
+
+def features_and_labels(engine: Engine, rows: list[dict[str, object]]) -> tuple[np.ndarray, np.ndarray]:
+    xs, ys = [], []
+    for row in rows:
+        _, candidates, query = engine.search(str(row["q"]))
+        xs.append(engine.features(candidates, query))
+        real = [c for c in candidates if c.article.id != OUT_OF_SCOPE_ID]
+        ys.append(1.0 if row["topic"] is not None and real and real[0].article.id == row["topic"] else 0.0)
+    return np.array(xs), np.array(ys)
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.1, iterations: int = 50) -> tuple[list[float], float]:
+    """Logistic regression by Newton's method (IRLS) with a small L2 penalty on the coefficients."""
+    design = np.hstack([x, np.ones((len(x), 1))])
+    w = np.zeros(design.shape[1])
+    penalty = np.eye(design.shape[1]) * l2
+    penalty[-1, -1] = 0.0
+    for _ in range(iterations):
+        p = 1 / (1 + np.exp(-np.clip(design @ w, -30, 30)))
+        gradient = design.T @ (p - y) + penalty @ w
+        hessian = design.T @ (design * (p * (1 - p))[:, None]) + penalty
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return [float(v) for v in w[:-1]], float(w[-1])
+
+
+def choose_threshold(engine: Engine, rows: list[dict[str, object]]) -> float:
+    scored = []
+    for row in rows:
+        answer = engine.answer(str(row["q"]))
+        best = answer.candidates[0].article.id if answer.candidates else None
+        scored.append((answer.score, row["topic"], best))
+    in_scope = [s for s in scored if s[1] is not None]
+    oos = [s for s in scored if s[1] is None]
+    best_t, best_value = 0.5, -1.0
+    for t in np.linspace(0.05, 0.95, 91):
+        top1 = sum(score >= t and best == topic for score, topic, best in in_scope) / max(1, len(in_scope))
+        declined = sum(score < t for score, _, _ in oos) / max(1, len(oos))
+        value = top1 + declined + (0 if declined >= OOS_TARGET else -1)
+        if value > best_value:
+            best_t, best_value = float(t), value
+    return best_t
+
+
+def calibrate(content_dir: Path = CONTENT_DIR) -> Calibration:
+    kb = load_knowledge_base(content_dir / "kb")
+    declines = load_decline_examples(content_dir)
+    tuning = read_set(TUNING)
+    in_scope = [r for r in tuning if r["topic"] is not None]
+    best: tuple[float, Calibration] | None = None
+    engine = Engine(kb, Calibration(), declines)
+    for w_bm25, w_ngram, w_anchor, half in itertools.product((0.5, 1.0, 2.0), (0.5, 1.0, 2.0),
+                                                             (0.5, 1.0, 2.0, 3.0, 4.0), (4.0, 8.0, 16.0)):
+        candidate = Calibration(w_bm25=w_bm25, w_ngram=w_ngram, w_anchor=w_anchor, bm25_half=half)
+        engine = _reweighted(engine, candidate)
+        accuracy = rank_accuracy(engine, in_scope)
+        if best is None or accuracy > best[0]:
+            best = (accuracy, candidate)
+    assert best is not None
+    calibration = best[1]
+    engine = _reweighted(engine, calibration)
+    x, y = features_and_labels(engine, tuning)
+    calibration.coef, calibration.bias = fit_logistic(x, y)
+    calibration.threshold = choose_threshold(engine, read_set(HELDOUT))
+    return calibration
+
+
+def _reweighted(engine: Engine, calibration: Calibration) -> Engine:
+    """Same index, other weights: the index does not depend on them, so it is not rebuilt."""
+    engine.calibration = calibration
+    return engine
+
+
+def main() -> None:
+    calibration = calibrate()
+    CALIBRATION_FILE.write_text(json.dumps(asdict(calibration), indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(asdict(calibration), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""CLI: `samsyv content check|reload`, `samsyv ask`, `samsyv export unanswered|feedback`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.settings import Settings
+
+
+async def content_check(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.knowledge.check import check_content
+
+    problems, summary = check_content(settings.content_dir)
+    for problem in problems:
+        print(problem)
+    print(summary)
+    return 1 if any(p.level == "error" for p in problems) else 0
+
+
+async def content_reload(args: argparse.Namespace, settings: Settings) -> int:
+    """Checks the content and marks it changed; running bots rebuild their index within seconds."""
+    code = await content_check(args, settings)
+    if code == 0:
+        marker = settings.content_dir / "kb"
+        marker.touch()
+        print("content marked for reload: running bots pick it up within a few seconds")
+    return code
+
+
+async def ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.questions.engine import Answer, build_engine
+
+    engine = build_engine(settings.content_dir)
+
+    def emit(answer: Answer, question: str) -> None:
+        if args.json:
+            print(json.dumps(answer.as_json(), ensure_ascii=False))
+        else:
+            status = "answered" if answer.answered else "declined"
+            print(f"{status} {answer.article_id} ({answer.lang}, score {answer.score:.3f}) "
+                  f"alternatives: {', '.join(answer.alternatives)} <- {question}")
+
+    if args.batch:
+        for line in Path(args.batch).read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            question = json.loads(line)["q"]
+            emit(engine.answer(question), question)
+        return 0
+    if not args.question:
+        print("give a question or --batch FILE", file=sys.stderr)
+        return 2
+    question = " ".join(args.question)
+    emit(engine.answer(question), question)
+    return 0
+
+
+async def export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli import open_bot
+    from bot.questions.exports import export_csv
+
+    async with open_bot(settings, start=False) as bot:
+        data = await export_csv(bot, args.export_command)
+    if args.out:
+        Path(args.out).write_bytes(data)
+        print(f"wrote {args.out} ({len(data)} bytes)", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+def add_cli(groups: dict[str, Any], command: Any) -> None:
+    command(groups["content"].add_parser("check", help="validate articles, locale files and templates"),
+            content_check)
+    command(groups["content"].add_parser("reload", help="check, then make running bots reload the content"),
+            content_reload)
+    ask_parser = command(groups["root"].add_parser("ask", help="ask the knowledge base a question"), ask)
+    ask_parser.add_argument("question", nargs="*")
+    ask_parser.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask_parser.add_argument("--batch", metavar="FILE", help="JSON lines with a 'q' field")
+    for what, text in (("unanswered", "questions the bot could not answer (CSV)"),
+                       ("feedback", "thumbs up/down per article and question (CSV)")):
+        parser = command(groups["export"].add_parser(what, help=text), export)
+        parser.add_argument("--out", help="file to write (default: standard output)")

@@ -1,0 +1,331 @@
+"""The question answerer's search engine: lexical, in memory, fit for Swedish and English.
+
+Three signals rank the articles of the question's language: BM25 over stems (with compound parts and
+typo corrections), character n-gram cosine (robust to spelling and compounds) and the best match among
+an article's own example questions, title and synonyms. A logistic model over the winner's score, its
+lead over the runner-up and how much of the question the knowledge base covers turns that into a
+calibrated confidence; below the threshold the bot says it does not know. Weights and threshold live in
+`calibration.json`, fitted by `python -m bot.questions.calibrate` on tuning questions and set on
+held-out ones. Answering never touches the disk.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from bot.knowledge import Article, KnowledgeBase, load_knowledge_base
+from bot.questions.text import Lexicon, char_ngrams, content_words, detect_language, general_frequency, stem
+
+CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+OUT_OF_SCOPE_ID = "out-of-scope"
+
+FIELD_WEIGHTS = {"title": 3.0, "synonyms": 3.0, "tags": 2.0, "questions": 2.0, "summary": 1.5, "body": 1.0}
+NGRAM_FIELDS = ("title", "synonyms", "tags", "questions", "summary")
+PART_WEIGHT = 0.6
+FIX_WEIGHT = 0.9
+K1, B = 1.2, 0.75
+RERANK = 10
+
+
+@dataclass
+class Calibration:
+    """Ranking weights and the confidence model; loaded from calibration.json when present."""
+
+    w_bm25: float = 1.0
+    w_ngram: float = 1.0
+    w_anchor: float = 1.5
+    bm25_half: float = 8.0
+    coef: list[float] = field(default_factory=lambda: [6.0, 4.0, 1.0, 3.0, -6.0])
+    bias: float = -5.0
+    threshold: float = 0.5
+
+    @classmethod
+    def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:
+        if path.exists():
+            return cls(**json.loads(path.read_text(encoding="utf-8")))
+        return cls()
+
+    def confidence(self, features: list[float]) -> float:
+        z = self.bias + sum(c * f for c, f in zip(self.coef, features, strict=True))
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+@dataclass
+class Candidate:
+    article: Article
+    score: float
+    bm25: float = 0.0
+    ngram: float = 0.0
+    anchor: float = 0.0
+
+
+@dataclass
+class Answer:
+    answered: bool
+    article_id: str | None
+    lang: str
+    score: float
+    alternatives: list[str]
+    question_lang: str
+    article: Article | None = None
+    candidates: list[Candidate] = field(default_factory=list)
+
+    @property
+    def other_language(self) -> bool:
+        """The answer is in the other language because this one has no version of the article."""
+        return self.article is not None and self.article.lang != self.question_lang
+
+    def as_json(self) -> dict[str, Any]:
+        return {"answered": self.answered, "article_id": self.article_id, "lang": self.lang,
+                "score": round(self.score, 4), "alternatives": self.alternatives}
+
+
+@dataclass
+class QueryTerms:
+    terms: dict[str, float]
+    ngrams: Counter[str]
+    coverage: float
+    length: int
+
+
+class LanguageIndex:
+    """Everything needed to rank one language's articles, built once."""
+
+    def __init__(self, lang: str, articles: list[Article], decline_examples: list[str] | None = None) -> None:
+        self.lang = lang
+        self.articles = list(articles)
+        if decline_examples:
+            # Everyday school questions that are not about guidance compete as a "decline" pseudo-article.
+            self.articles.append(Article.model_construct(
+                id=OUT_OF_SCOPE_ID, lang=lang, title="", summary="", audience="staff", tags=[], synonyms=[],
+                questions=decline_examples, sources=[], related=[], body="", path=""))
+        self.decline_index = len(self.articles) - 1 if decline_examples else None
+        surface: Counter[str] = Counter()
+        texts = [self._fields(a) for a in articles]
+        for fields in texts:
+            for text in fields.values():
+                surface.update(content_words(text, lang))
+        self.lexicon = Lexicon(surface.keys(), dict(surface), lang)
+        self._build_bm25(texts)
+        self._build_ngrams(texts)
+        self._build_anchors()
+
+    @staticmethod
+    def _fields(article: Article) -> dict[str, str]:
+        return {"title": article.title, "synonyms": " \n ".join(article.synonyms), "tags": " ".join(article.tags),
+                "questions": " \n ".join(article.questions), "summary": article.summary, "body": article.body}
+
+    def analyze(self, text: str) -> dict[str, float]:
+        """Index-side terms: stems plus (lighter) stems of compound parts."""
+        terms: defaultdict[str, float] = defaultdict(float)
+        for word in content_words(text, self.lang):
+            terms[stem(word, self.lang)] += 1.0
+            for part in self.lexicon.split(word):
+                terms[stem(part, self.lang)] += PART_WEIGHT
+        return terms
+
+    def _build_bm25(self, texts: list[dict[str, str]]) -> None:
+        doc_terms: list[dict[str, float]] = []
+        for fields in texts:
+            weighted: defaultdict[str, float] = defaultdict(float)
+            for name, text in fields.items():
+                for term, tf in self.analyze(text).items():
+                    weighted[term] += tf * FIELD_WEIGHTS[name]
+            doc_terms.append(weighted)
+        lengths = np.array([sum(t.values()) for t in doc_terms], dtype=np.float64)
+        avg = float(lengths.mean()) if len(lengths) else 1.0
+        df: Counter[str] = Counter()
+        for terms in doc_terms:
+            df.update(terms.keys())
+        n = len(doc_terms)
+        postings: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
+        for index, terms in enumerate(doc_terms):
+            norm = K1 * (1 - B + B * lengths[index] / avg)
+            for term, tf in terms.items():
+                idf = math.log(1 + (n - df[term] + 0.5) / (df[term] + 0.5))
+                docs, weights = postings[term]
+                docs.append(index)
+                weights.append(idf * tf * (K1 + 1) / (tf + norm))
+        self.bm25 = {t: (np.array(d, dtype=np.int32), np.array(w)) for t, (d, w) in postings.items()}
+        self.idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+
+    def _build_ngrams(self, texts: list[dict[str, str]]) -> None:
+        doc_grams: list[dict[str, float]] = []
+        for fields in texts:
+            grams: defaultdict[str, float] = defaultdict(float)
+            for name in NGRAM_FIELDS:
+                for word in content_words(fields[name], self.lang):
+                    for gram in char_ngrams(word):
+                        grams[gram] += FIELD_WEIGHTS[name]
+            doc_grams.append(grams)
+        df: Counter[str] = Counter()
+        for doc in doc_grams:
+            df.update(doc.keys())
+        n = max(1, len(doc_grams))
+        self.gram_idf = {g: math.log((n + 1) / (c + 0.5)) for g, c in df.items()}
+        postings: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
+        for index, doc in enumerate(doc_grams):
+            vector = {g: (1 + math.log(c)) * self.gram_idf[g] for g, c in doc.items()}
+            norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+            for gram, value in vector.items():
+                docs, weights = postings[gram]
+                docs.append(index)
+                weights.append(value / norm)
+        self.ngrams = {g: (np.array(d, dtype=np.int32), np.array(w)) for g, (d, w) in postings.items()}
+
+    def _build_anchors(self) -> None:
+        """Each article's title, example questions and multi-word synonyms, as stem and trigram sets."""
+        self.anchors: list[list[tuple[dict[str, float], frozenset[str]]]] = []
+        for article in self.articles:
+            texts = [article.title, *article.questions, *(s for s in article.synonyms if " " in s)]
+            self.anchors.append([self._anchor(t) for t in texts])
+
+    def _anchor(self, text: str) -> tuple[dict[str, float], frozenset[str]]:
+        stems = {t: self.idf.get(t, 1.0) for t in self.analyze(text)}
+        grams = frozenset(g for w in content_words(text, self.lang) for g in char_ngrams(w, (3,)))
+        return stems, grams
+
+    def query_terms(self, text: str) -> QueryTerms:
+        terms: dict[str, float] = {}
+        grams: Counter[str] = Counter()
+        words = content_words(text, self.lang)
+        covered = 0
+        for word in words:
+            hit = False
+            stemmed = stem(word, self.lang)
+            if stemmed in self.bm25:
+                terms[stemmed] = max(terms.get(stemmed, 0.0), 1.0)
+                hit = True
+            else:
+                fixed = self.lexicon.correct(word)
+                if fixed is not None:
+                    fixed_stem = stem(fixed, self.lang)
+                    if fixed_stem in self.bm25:
+                        terms[fixed_stem] = max(terms.get(fixed_stem, 0.0), FIX_WEIGHT)
+                        hit = True
+                    word = fixed
+            for part in self.lexicon.split(word):
+                part_stem = stem(part, self.lang)
+                if part_stem in self.bm25:
+                    terms[part_stem] = max(terms.get(part_stem, 0.0), PART_WEIGHT)
+                    hit = True
+            covered += hit
+            grams.update(char_ngrams(word))
+        return QueryTerms(terms, grams, covered / len(words) if words else 0.0, len(words))
+
+    def rank(self, query: QueryTerms, calibration: Calibration) -> list[Candidate]:
+        n = len(self.articles)
+        if n == 0:
+            return []
+        bm25 = np.zeros(n)
+        for term, weight in query.terms.items():
+            docs, weights = self.bm25[term]
+            bm25[docs] += weight * weights
+        ngram = np.zeros(n)
+        qvec = {g: (1 + math.log(c)) * self.gram_idf[g] for g, c in query.ngrams.items() if g in self.gram_idf}
+        qnorm = math.sqrt(sum(v * v for v in qvec.values())) or 1.0
+        for gram, value in qvec.items():
+            docs, weights = self.ngrams[gram]
+            ngram[docs] += (value / qnorm) * weights
+        bm25n = bm25 / (bm25 + calibration.bm25_half)
+        first = calibration.w_bm25 * bm25n + calibration.w_ngram * ngram
+        top = list(np.argsort(-first)[:RERANK])
+        if self.decline_index is not None and self.decline_index not in top:
+            top.append(self.decline_index)  # always weigh the out-of-scope examples
+        qstems = frozenset(query.terms)
+        qgrams = frozenset(g for g in query.ngrams if len(g) == 3)
+        out = []
+        for index in top:
+            anchor = max((self._similarity(qstems, qgrams, a) for a in self.anchors[index]), default=0.0)
+            score = float(first[index] + calibration.w_anchor * anchor)
+            out.append(Candidate(self.articles[index], score, float(bm25n[index]), float(ngram[index]), anchor))
+        out.sort(key=lambda c: -c.score)
+        return out
+
+    def _similarity(self, qstems: frozenset[str], qgrams: frozenset[str],
+                    anchor: tuple[dict[str, float], frozenset[str]]) -> float:
+        """IDF-weighted stem cosine plus trigram Dice: shared rare words count most."""
+        stems, grams = anchor
+        stem_sim = 0.0
+        if qstems and stems:
+            shared = sum(stems[t] ** 2 for t in qstems if t in stems)
+            q_mass = sum(self.idf.get(t, 1.0) ** 2 for t in qstems)
+            a_mass = sum(v * v for v in stems.values())
+            stem_sim = shared / math.sqrt(q_mass * a_mass) if shared else 0.0
+        gram_sim = 2 * len(qgrams & grams) / (len(qgrams) + len(grams)) if qgrams and grams else 0.0
+        return 0.5 * stem_sim + 0.5 * gram_sim
+
+
+class Engine:
+    def __init__(self, kb: KnowledgeBase, calibration: Calibration | None = None,
+                 decline_examples: dict[str, list[str]] | None = None) -> None:
+        self.kb = kb
+        self.calibration = calibration or Calibration.load()
+        decline_examples = decline_examples or {}
+        self.indexes = {lang: LanguageIndex(lang, [a for a in kb.articles if a.lang == lang],
+                                            decline_examples.get(lang)) for lang in ("sv", "en")}
+        self.ids_by_lang = {lang: {a.id for a in kb.articles if a.lang == lang} for lang in ("sv", "en")}
+        for lang in ("sv", "en"):  # load the word-frequency lists now, not on the first question
+            general_frequency("skola", lang)
+
+    def features(self, candidates: list[Candidate], query: QueryTerms) -> list[float]:
+        """Inputs of the confidence model: the best real article's score, its lead over the next one,
+        its example-question match, how much of the question the knowledge base covers, and how much
+        closer the question is to the out-of-scope examples."""
+        real = [c for c in candidates if c.article.id != OUT_OF_SCOPE_ID]
+        decline = next((c.score for c in candidates if c.article.id == OUT_OF_SCOPE_ID), 0.0)
+        top = real[0].score if real else 0.0
+        second = real[1].score if len(real) > 1 else 0.0
+        anchor = real[0].anchor if real else 0.0
+        return [top, top - second, anchor, query.coverage, decline - top]
+
+    def search(self, question: str, lang_hint: str | None = None) -> tuple[str, list[Candidate], QueryTerms]:
+        lang = detect_language(question, default=lang_hint or "sv")
+        index = self.indexes[lang]
+        query = index.query_terms(question)
+        candidates = index.rank(query, self.calibration)
+        other = "en" if lang == "sv" else "sv"
+        missing = self.ids_by_lang[other] - self.ids_by_lang[lang]
+        if missing:  # articles that exist only in the other language compete too, slightly discounted
+            other_index = self.indexes[other]
+            extra = [c for c in other_index.rank(other_index.query_terms(question), self.calibration)
+                     if c.article.id in missing]
+            for c in extra:
+                c.score *= 0.9
+            candidates = sorted(candidates + extra, key=lambda c: -c.score)
+        return lang, candidates, query
+
+    def answer(self, question: str, lang_hint: str | None = None) -> Answer:
+        lang, candidates, query = self.search(question, lang_hint)
+        confidence = self.calibration.confidence(self.features(candidates, query)) if candidates else 0.0
+        candidates = [c for c in candidates if c.article.id != OUT_OF_SCOPE_ID]
+        ids: list[str] = []
+        for c in candidates:
+            if c.article.id not in ids:
+                ids.append(c.article.id)
+        answered = bool(candidates) and confidence >= self.calibration.threshold
+        best = candidates[0].article if candidates else None
+        return Answer(answered=answered, article_id=best.id if answered and best else None,
+                      lang=best.lang if answered and best else lang, score=confidence,
+                      alternatives=ids[1:4] if answered else ids[:3], question_lang=lang,
+                      article=best if answered else None, candidates=candidates)
+
+
+def load_decline_examples(content_dir: Path) -> dict[str, list[str]]:
+    path = content_dir / "out_of_scope.yaml"
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {lang: [str(q) for q in data.get(lang) or []] for lang in ("sv", "en")}
+
+
+def build_engine(content_dir: Path, calibration: Calibration | None = None) -> Engine:
+    return Engine(load_knowledge_base(content_dir / "kb"), calibration, load_decline_examples(content_dir))

@@ -1,0 +1,115 @@
+"""Questions in Slack and the console: free text goes here, plus the buttons under an answer."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from bot.errors import UserError
+from bot.i18n import t
+from bot.interactions import ActionEvent, CommandRequest, registry
+from bot.knowledge import Article
+from bot.questions import live, service
+from bot.questions.views import (
+    answer_message,
+    article_document,
+    consent_message,
+    forwarded_post,
+    unsure_message,
+)
+from bot.ui import Message, Outcome, Reply, ShowDocument, Text
+from bot.users import Actor, Role, require_lead
+
+if TYPE_CHECKING:
+    from bot.runtime import Bot
+
+log = logging.getLogger(__name__)
+
+
+def _channel_kind(request: CommandRequest) -> str:
+    if request.channel == "console" or (request.channel or "").startswith("D-"):
+        return "console"
+    if request.thread_ts:
+        return "dm" if request.is_dm else "mention"
+    return "command"
+
+
+async def answer_question(bot: Bot, actor: Actor, text: str, request: CommandRequest) -> list[Outcome]:
+    """The fallback for any text that is not a command: live data first, then the knowledge base."""
+    in_thread = request.thread_ts is not None
+    live_answer = await live.answer(bot, actor, text)
+    if live_answer is not None:
+        return [Reply(message=live_answer, ephemeral=not in_thread, in_thread=in_thread)]
+    answer, question_id = await service.ask(bot, actor, text, _channel_kind(request))
+    lang = answer.question_lang
+    if answer.answered and answer.article is not None:
+        message = answer_message(answer.article, lang, question_id, answer.other_language)
+    else:
+        engine = await service.engine_for(bot)
+        closest = [a for a in (engine.kb.get(i, lang) or engine.kb.get(i, "en" if lang == "sv" else "sv")
+                               for i in answer.alternatives) if a is not None]
+        message = unsure_message(lang, question_id, closest, bool(bot.settings.guidance_channel))
+    return [Reply(message=message, ephemeral=not in_thread, in_thread=in_thread)]
+
+
+registry.fallback = answer_question
+
+
+async def _article(bot: Bot, value: str) -> Article:
+    article_id, _, lang = value.partition("|")
+    engine = await service.engine_for(bot)
+    article = engine.kb.get(article_id, lang) or engine.kb.get(article_id, "sv") or engine.kb.get(article_id, "en")
+    if article is None:
+        raise UserError("questions.gone")
+    return article
+
+
+@registry.action("q")
+async def on_action(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    verb = event.action.split(":", 1)[1]
+    lang = actor.lang
+    if verb == "more":
+        article = await _article(bot, event.value)
+        return [ShowDocument(title=article.title, message=article_document(article, lang))]
+    if verb == "show":
+        article = await _article(bot, event.value)
+        return [Reply(message=answer_message(article, lang, None, article.lang != lang))]
+    if verb == "fb":
+        question_id, _, vote = event.value.partition("|")
+        stored = await service.record_feedback(bot, int(question_id), vote == "up") if question_id.isdigit() else None
+        return [Reply(message=Message(text=t(lang, "questions.thanks" if stored else "questions.gone")))]
+    if verb == "ask":
+        if not bot.settings.guidance_channel:
+            raise UserError("questions.no_channel")
+        return [Reply(message=consent_message(lang, int(event.value), bot.settings.guidance_channel))]
+    if verb == "forward":
+        return await _forward(bot, actor, int(event.value))
+    if verb == "noforward":
+        return [Reply(message=Message(text=t(lang, "questions.not_forwarded")))]
+    return []
+
+
+async def _forward(bot: Bot, actor: Actor, question_id: int) -> list[Outcome]:
+    """Post the question to the counsellors' channel, once, now that the asker agreed."""
+    channel = bot.settings.guidance_channel
+    text = await service.question_text(bot, question_id)
+    if not channel or text is None:
+        raise UserError("questions.gone")
+    if await service.mark_forwarded(bot, question_id):
+        await bot.messenger.post(channel, forwarded_post(bot.settings.default_language, actor.user_id, text))
+    return [Reply(message=Message(text=t(actor.lang, "questions.forwarded", channel=f"<#{channel}>")))]
+
+
+@registry.command("reload", min_role=Role.lead, help_key="help.cmd.reload")
+async def reload_command(bot: Bot, actor: Actor, rest: str, request: CommandRequest) -> list[Outcome]:
+    """Leads reload the knowledge base after editing content, and see what the check found."""
+    from bot.knowledge.check import check_content
+
+    require_lead(actor)
+    problems, summary = check_content(bot.settings.content_dir)
+    engine = await service.load_engine(bot)
+    errors = [str(p) for p in problems if p.level == "error"][:10]
+    lines = [t(actor.lang, "questions.reloaded", count=len(engine.kb.articles)), summary, *errors]
+    return [Reply(message=Message(text=lines[0], blocks=[Text(text="\n".join(lines))]))]
+
+

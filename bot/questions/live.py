@@ -1,0 +1,56 @@
+"""Questions about live data ("när är nästa träff?", "vilka enkäter är öppna?") answered from the database."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from bot.i18n import t, words
+from bot.questions.text import normalize
+from bot.ui import Message, Text, esc, local_time
+from bot.users import Actor
+
+if TYPE_CHECKING:
+    from bot.runtime import Bot
+
+log = logging.getLogger(__name__)
+
+
+def _matches(text: str, key: str) -> bool:
+    lowered = " ".join(normalize(text).replace("?", " ").split())
+    return any(phrase in lowered for phrase in words(key))
+
+
+async def _api(name: str) -> Any:
+    try:
+        return importlib.import_module(f"bot.{name}.api")
+    except ImportError:
+        return None
+
+
+async def answer(bot: Bot, actor: Actor, text: str) -> Message | None:
+    lang = actor.lang
+    if _matches(text, "questions.live.meetings"):
+        api = await _api("conferences")
+        if api is None:
+            return None
+        meetings = await api.next_meetings(bot, actor, limit=3)
+        if not meetings:
+            return Message(text=t(lang, "questions.live.no_meetings"))
+        lines = [t(lang, "questions.live.meetings_title")]
+        for meeting in meetings:
+            lines.append(f"• *{esc(meeting.title)}*, {local_time(meeting.starts_at, bot.settings.tz, lang)}"
+                         + (f", {esc(meeting.place)}" if getattr(meeting, "place", None) else ""))
+        return Message(text=lines[0], blocks=[Text(text="\n".join(lines))])
+    if _matches(text, "questions.live.surveys"):
+        api = await _api("surveys")
+        if api is None:
+            return None
+        surveys = await api.open_surveys_for(bot, actor)
+        if not surveys:
+            return Message(text=t(lang, "questions.live.no_surveys"))
+        lines = [t(lang, "questions.live.surveys_title")]
+        lines += [f"• {esc(getattr(s, 'title', s))}" for s in surveys]
+        return Message(text=lines[0], blocks=[Text(text="\n".join(lines))])
+    return None

@@ -1,0 +1,17 @@
+"""Question sets for evaluation and calibration: JSON lines of {"q", "lang", "topic"} (topic null = decline)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bot.settings import PROJECT_ROOT
+
+OWN_SETS = PROJECT_ROOT / "tests" / "qa"
+SHARED_DEV = PROJECT_ROOT.parent / "shared" / "qa" / "dev_questions.jsonl"
+TUNING = OWN_SETS / "tuning.jsonl"
+HELDOUT = OWN_SETS / "heldout.jsonl"
+
+
+def read_set(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -1,0 +1,108 @@
+"""Answering, logging, feedback and forwarding: the question capability's domain functions."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from sqlalchemy import insert, select, update
+
+from bot.errors import UserError
+from bot.knowledge.loader import content_fingerprint
+from bot.questions.engine import Answer, Engine, build_engine
+from bot.questions.tables import feedback, question_log, unanswered
+from bot.users import Actor
+
+if TYPE_CHECKING:
+    from bot.runtime import Bot
+
+log = logging.getLogger(__name__)
+
+ENGINE = "questions.engine"
+FINGERPRINT = "questions.fingerprint"
+CHECKED_AT = "questions.checked_at"
+RELOAD_CHECK_SECONDS = 5.0
+MAX_QUESTION = 1000
+
+
+async def load_engine(bot: Bot) -> Engine:
+    """(Re)build the index off the event loop and swap it in; questions keep being answered meanwhile."""
+    content = bot.settings.content_dir
+    fingerprint = content_fingerprint(content / "kb")
+    engine = await asyncio.to_thread(build_engine, content)
+    bot.state[ENGINE] = engine
+    bot.state[FINGERPRINT] = fingerprint
+    bot.state[CHECKED_AT] = time.monotonic()
+    log.info("knowledge base indexed: %d articles", len(engine.kb.articles))
+    return engine
+
+
+async def engine_for(bot: Bot) -> Engine:
+    """The current index; at most every few seconds, check whether the content changed on disk."""
+    engine: Engine | None = bot.state.get(ENGINE)
+    if engine is None:
+        return await load_engine(bot)
+    if time.monotonic() - bot.state.get(CHECKED_AT, 0.0) > RELOAD_CHECK_SECONDS:
+        bot.state[CHECKED_AT] = time.monotonic()
+        if content_fingerprint(bot.settings.content_dir / "kb") != bot.state.get(FINGERPRINT):
+            return await load_engine(bot)
+    return engine
+
+
+async def ask(bot: Bot, actor: Actor, question: str, channel_kind: str) -> tuple[Answer, int]:
+    """Answer from the index (no disk access) and log the question; unanswered ones are kept for the team."""
+    question = question.strip()
+    if len(question) > MAX_QUESTION:
+        raise UserError("errors.too_long", limit=MAX_QUESTION)
+    engine = await engine_for(bot)
+    answer = engine.answer(question, lang_hint=actor.lang if actor.lang_chosen else None)
+    now = bot.clock.now()
+    async with bot.db.write() as conn:
+        result = await conn.execute(insert(question_log).values(
+            asked_at=now, lang=answer.question_lang, role=actor.role.value, question=question,
+            article_id=answer.article_id, score=answer.score, answered=answer.answered, channel_kind=channel_kind))
+        assert result.inserted_primary_key is not None
+        question_id = int(result.inserted_primary_key[0])
+        if not answer.answered:
+            await conn.execute(insert(unanswered).values(
+                question_id=question_id, created_at=now, question=question, lang=answer.question_lang,
+                closest=",".join(answer.alternatives)))
+    return answer, question_id
+
+
+async def record_feedback(bot: Bot, question_id: int, helpful: bool) -> str | None:
+    """👍/👎 for the article that answered a question; a second click changes the vote."""
+    async with bot.db.write() as conn:
+        row = (await conn.execute(select(question_log.c.article_id).where(question_log.c.id == question_id))).first()
+        if row is None or row.article_id is None:
+            return None
+        changed = await conn.execute(update(feedback).where(feedback.c.question_id == question_id)
+                                     .values(helpful=helpful, created_at=bot.clock.now()))
+        if not changed.rowcount:
+            await conn.execute(insert(feedback).values(question_id=question_id, article_id=row.article_id,
+                                                       helpful=helpful, created_at=bot.clock.now()))
+        return str(row.article_id)
+
+
+async def question_text(bot: Bot, question_id: int) -> str | None:
+    async with bot.db.read() as conn:
+        row = (await conn.execute(select(question_log.c.question).where(question_log.c.id == question_id))).first()
+    return str(row.question) if row else None
+
+
+async def mark_forwarded(bot: Bot, question_id: int) -> bool:
+    """True the first time only, so a double click does not post the question twice."""
+    async with bot.db.write() as conn:
+        exists = (await conn.execute(select(unanswered.c.id).where(unanswered.c.question_id == question_id))).first()
+        if exists is None:
+            text = (await conn.execute(select(question_log).where(question_log.c.id == question_id))).mappings().first()
+            if text is None:
+                return False
+            await conn.execute(insert(unanswered).values(question_id=question_id, created_at=bot.clock.now(),
+                                                         question=text["question"], lang=text["lang"]))
+        result = await conn.execute(update(unanswered).where(
+            (unanswered.c.question_id == question_id) & unanswered.c.forwarded_at.is_(None))
+            .values(forwarded_at=bot.clock.now()))
+        return bool(result.rowcount)

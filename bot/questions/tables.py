@@ -1,0 +1,44 @@
+"""What the question answerer stores. No Slack user IDs: questions are kept for improving content,
+not for knowing who asked (the asker's ID is only used, with consent, when forwarding to a counsellor)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Float, ForeignKey, Integer, String, Table, Text
+
+from bot.db.schema import metadata, utc_column
+
+question_log = Table(
+    "question_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    utc_column("asked_at", nullable=False),
+    Column("lang", String(2), nullable=False),
+    Column("role", String(16), nullable=True),  # the asker's role: for reports, not identity
+    Column("question", Text, nullable=False),
+    Column("article_id", String(80), nullable=True),
+    Column("score", Float, nullable=False),
+    Column("answered", Boolean, nullable=False),
+    Column("channel_kind", String(16), nullable=False),  # command, dm, mention, console
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("question_id", Integer, ForeignKey("question_log.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("article_id", String(80), nullable=False),
+    Column("helpful", Boolean, nullable=False),
+    utc_column("created_at", nullable=False),
+)
+
+unanswered = Table(
+    "unanswered",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("question_id", Integer, ForeignKey("question_log.id", ondelete="CASCADE"), nullable=False, unique=True),
+    utc_column("created_at", nullable=False),
+    Column("question", Text, nullable=False),
+    Column("lang", String(2), nullable=False),
+    Column("closest", String(250), nullable=True),  # comma-separated closest article ids
+    utc_column("forwarded_at"),
+)

@@ -1,0 +1,165 @@
+"""Text analysis for Swedish and English questions: words, stems, compound parts, typo fixes, language.
+
+Swedish writes compounds as one word (`yrkesvägledning`, `gymnasievalet`), so words are split into
+parts the knowledge base knows; typos (`vägleding`, `prau`) are corrected to a known word one edit away.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+import Stemmer
+from wordfreq import zipf_frequency
+
+WORD = re.compile(r"[0-9a-zåäöéüæø]+")
+
+SV_STOP = frozenset("""
+alla allt andra annan att av bara blir bli de dem den denna deras dess det detta dig din dina ditt du där då efter
+eftersom eller en er era ert ett finns fler från får för gör ha hade han har hen henne hennes hon honom hur här i
+ibland igen in inför inom inte jag ju kan kanske man med mellan men mig min mina mitt mot mycket ni nu när någon
+något några och om oss på sig sin sina sitt ska skulle som så sådan sådana till typ under upp ut utan vad var
+vara varför vart vem vi vid vilka vilken vilket vill än är över också då bra gäller egentligen liksom väl nåt
+nån nånting sen dom dem mej dej sej vet få ge går gå gjort göra gör hos ens enligt asså ba hej tack
+snälla undrar fråga frågar hmm ok okej fast ändå alltså någon kolla kollar säga säger
+""".split())
+
+EN_STOP = frozenset("""
+a about above after again all also am an and any are as at be because been being but by can could did do does
+doing for from had has have having he her here hers him his how i if in into is it its just me more most my no
+nor not of on or other our out over own same she should so some such than that the their them then there these
+they this those through to too under up very was we were what when where which while who whom why will with would
+you your yours get got anyone someone something there's what's i'm thing things really kind need does
+""".split())
+
+_STEMMERS = {"sv": Stemmer.Stemmer("swedish"), "en": Stemmer.Stemmer("english")}
+STOP = {"sv": SV_STOP, "en": EN_STOP}
+
+
+_ABBREV_SUFFIX = re.compile(r"(\w):(?:s|are|arna|aren|ar|er|en|n|or|ns|ens|arnas)\b")
+
+
+def normalize(text: str) -> str:
+    """Lower case, one form per character, `syv:are`/`SAMSYV:s` -> `syv`/`samsyv`, hyphens as spaces."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = _ABBREV_SUFFIX.sub(r"\1", text)
+    return text.replace("’", "'").replace("–", " ").replace("-", " ")
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(normalize(text))
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str, lang: str) -> str:
+    return str(_STEMMERS[lang].stemWord(word))
+
+
+@lru_cache(maxsize=200_000)
+def general_frequency(word: str, lang: str) -> float:
+    """How common the word is in everyday Swedish or English (Zipf scale: 3 = once per million words)."""
+    return float(zipf_frequency(word, lang))
+
+
+REAL_WORD_ZIPF = 2.5  # at or above this, a word is a real word, not a typo to correct
+
+
+def content_words(text: str, lang: str) -> list[str]:
+    stop = STOP[lang]
+    return [w for w in words(text) if w not in stop and (len(w) > 1 or w.isdigit())]
+
+
+_SV_HINT = re.compile(r"[åäö]")
+
+
+def detect_language(text: str, default: str = "sv") -> str:
+    """Swedish or English for short text, from letters and function words; ties go to `default`."""
+    tokens = words(text)
+    sv = sum(t in SV_STOP for t in tokens) + 1.5 * len(_SV_HINT.findall(text.lower()))
+    en = sum(t in EN_STOP for t in tokens)
+    if sv == en:
+        return default
+    return "sv" if sv > en else "en"
+
+
+def deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """Damerau-Levenshtein distance <= 1 (insert, delete, substitute or swap two neighbours)."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        diff = [i for i in range(la) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    if la > lb:
+        a, b = b, a
+    return any(a == b[:i] + b[i + 1:] for i in range(len(b)))
+
+
+class Lexicon:
+    """The words of one language's articles: for compound splitting and typo correction."""
+
+    LINKS = ("", "s", "e", "a", "o", "u")  # Swedish linking letters: yrke-s-vägledning, gymnasi-e-val
+
+    def __init__(self, vocabulary: Iterable[str], frequency: dict[str, int], lang: str = "sv") -> None:
+        self.lang = lang
+        self.words = {w for w in vocabulary if len(w) >= 3}
+        self.frequency = frequency
+        self._deletes: dict[str, list[str]] = {}
+        for word in self.words:
+            if len(word) >= 4:
+                for d in deletes(word):
+                    self._deletes.setdefault(d, []).append(word)
+
+    def known(self, word: str) -> bool:
+        return word in self.words
+
+    def correct(self, word: str) -> str | None:
+        """The most frequent known word one edit away, or None. Real everyday words (`lunch`) are
+        left alone even when a knowledge-base word (`launch`) is one edit away."""
+        if len(word) < 4 or word in self.words or general_frequency(word, self.lang) >= REAL_WORD_ZIPF:
+            return None
+        candidates = set(self._deletes.get(word, []))
+        for d in deletes(word):
+            if d in self.words:
+                candidates.add(d)
+            candidates.update(self._deletes.get(d, []))
+        candidates = {c for c in candidates if within_one_edit(word, c)}
+        if not candidates:
+            return None
+        return max(candidates, key=lambda c: (self.frequency.get(c, 0), -abs(len(c) - len(word)), c))
+
+    def split(self, word: str, depth: int = 0) -> list[str]:
+        """Known parts of a compound (`yrkesvägledning` -> [`yrke`, `vägledning`]); [] when none."""
+        if len(word) < 7 or depth > 2:
+            return []
+        best: list[str] = []
+        best_score = 0
+        for i in range(3, len(word) - 2):
+            head, tail = word[:i], word[i:]
+            tail_parts = [tail] if tail in self.words and (len(tail) >= 4 or depth == 0) else \
+                self.split(tail, depth + 1)
+            if not tail_parts:
+                continue
+            for link in self.LINKS:
+                if link and not head.endswith(link):
+                    continue
+                base = head[: len(head) - len(link)] if link else head
+                if len(base) >= 4 and base in self.words:
+                    score = min(len(base), min(len(p) for p in tail_parts))
+                    if score > best_score:
+                        best, best_score = [base, *tail_parts], score
+        return best
+
+
+def char_ngrams(word: str, sizes: tuple[int, ...] = (3, 4)) -> list[str]:
+    padded = f" {word} "
+    return [padded[i:i + n] for n in sizes for i in range(len(padded) - n + 1)]

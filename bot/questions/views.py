@@ -1,0 +1,91 @@
+"""How answers look: title, short answer, sources, "read more", feedback; or an honest "I don't know"."""
+
+from __future__ import annotations
+
+import re
+
+from bot.i18n import t
+from bot.knowledge import Article
+from bot.ui import Actions, Button, Context, Divider, Header, Message, Text, esc
+
+_HEADING = re.compile(r"^#{1,6}\s*(.+)$", re.M)
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
+_ITALIC = re.compile(r"(?<![\w*])\*(?!\s)([^*\n]+?)\*(?![\w*])")
+_BULLET = re.compile(r"^\s*[-*]\s+", re.M)
+
+
+def markdown_to_mrkdwn(markdown: str) -> str:
+    """The article body in Slack's mrkdwn: headings bold, **bold** -> *bold*, [t](u) -> <u|t>.
+    Content is written by the project team, but it is still escaped so no `<!channel>` slips through."""
+    text = esc(markdown)
+    text = _ITALIC.sub(r"_\1_", text)
+    text = _BOLD.sub(r"*\1*", text)
+    text = _HEADING.sub(r"*\1*", text)
+    text = _BULLET.sub("• ", text)
+    return _LINK.sub(lambda m: f"<{m.group(2)}|{m.group(1)}>", text)
+
+
+def sources_text(article: Article, lang: str) -> str:
+    links = " · ".join(f"<{s.url}|{esc(s.title)}>" for s in article.sources)
+    return f"{t(lang, 'questions.sources')}: {links}"
+
+
+def answer_message(article: Article, lang: str, question_id: int | None, other_language: bool) -> Message:
+    """The answer card; feedback buttons only when it answers a logged question."""
+    blocks: list = [
+        Header(text=esc(article.title)),
+        Text(text=esc(article.summary)),
+    ]
+    if other_language:
+        blocks.append(Context(text=t(lang, "questions.other_language")))
+    blocks += [
+        Context(text=sources_text(article, lang)),
+        Actions(buttons=[
+            Button(label=t(lang, "questions.read_more"), action="q:more", value=f"{article.id}|{article.lang}"),
+            *([Button(label="👍", action="q:fb", value=f"{question_id}|up"),
+               Button(label="👎", action="q:fb", value=f"{question_id}|down")] if question_id is not None else []),
+        ]),
+    ]
+    return Message(text=f"{article.title}: {article.summary}", blocks=blocks)
+
+
+def unsure_message(lang: str, question_id: int, closest: list[Article], can_forward: bool) -> Message:
+    buttons = [Button(label=esc(a.title), action="q:show", value=f"{a.id}|{a.lang}") for a in closest[:3]]
+    if can_forward:
+        buttons.append(Button(label=t(lang, "questions.ask_person"), action="q:ask", value=str(question_id),
+                              style="primary"))
+    blocks: list = [Text(text=t(lang, "questions.unsure"))]
+    if closest:
+        blocks.append(Context(text=t(lang, "questions.closest")))
+    if buttons:
+        blocks.append(Actions(buttons=buttons))
+    return Message(text=t(lang, "questions.unsure"), blocks=blocks)
+
+
+def article_document(article: Article, lang: str) -> Message:
+    return Message(text=article.title, blocks=[
+        Header(text=esc(article.title)),
+        Text(text=markdown_to_mrkdwn(article.body)),
+        Divider(),
+        Context(text=sources_text(article, lang)),
+        Context(text=t(lang, "questions.updated", date=article.updated.isoformat())),
+    ])
+
+
+def consent_message(lang: str, question_id: int, channel: str) -> Message:
+    return Message(text=t(lang, "questions.consent", channel=f"<#{channel}>"), blocks=[
+        Text(text=t(lang, "questions.consent", channel=f"<#{channel}>")),
+        Actions(buttons=[
+            Button(label=t(lang, "questions.consent_yes"), action="q:forward", value=str(question_id), style="primary"),
+            Button(label=t(lang, "questions.consent_no"), action="q:noforward", value=str(question_id)),
+        ]),
+    ])
+
+
+def forwarded_post(lang: str, user_id: str, question: str) -> Message:
+    quoted = "\n".join(f"> {line}" for line in esc(question).splitlines())
+    return Message(text=t(lang, "questions.forwarded_post", user=f"<@{user_id}>"), blocks=[
+        Text(text=f"{t(lang, 'questions.forwarded_post', user=f'<@{user_id}>')}\n{quoted}"),
+        Context(text=t(lang, "questions.forwarded_hint")),
+    ])

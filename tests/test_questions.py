@@ -1,0 +1,200 @@
+"""Questions: retrieval on Swedish compounds, typos and English; declining; Slack and console flows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.cli import main
+from bot.console import Console, ConsoleMessenger
+from bot.questions.engine import Engine, build_engine
+from bot.questions.tables import feedback, question_log, unanswered
+from bot.questions.text import Lexicon, detect_language, normalize
+from bot.runtime import Bot
+from bot.settings import CONTENT_DIR
+from tests.conftest import SlackDriver, text_of
+from tests.fakeslack import FakeSlack
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return build_engine(CONTENT_DIR)
+
+
+def top(engine: Engine, question: str) -> str | None:
+    _, candidates, _ = engine.search(question)
+    return next((c.article.id for c in candidates if c.article.id != "out-of-scope"), None)
+
+
+def test_compounds_are_split_into_known_parts(engine: Engine) -> None:
+    lexicon = Lexicon(["yrke", "vägledning", "gymnasie", "val", "studie"], {})
+    assert lexicon.split("yrkesvägledning") == ["yrke", "vägledning"]
+    assert lexicon.split("gymnasieval") == ["gymnasie", "val"]
+    sv = engine.indexes["sv"]
+    assert sv.lexicon.split("yrkesvägledningen")  # parts of a compound the articles never spell out
+    assert top(engine, "val av gymnasium, hur söker man?") == top(engine, "gymnasievalet hur söker man")
+
+
+def test_typos_are_corrected(engine: Engine) -> None:
+    assert top(engine, "hur många dagar prau ska eleverna ha") == "prao"
+    assert engine.indexes["sv"].lexicon.correct("vägleding") == "vägledning"
+    assert top(engine, "vad är ett vägledingssamtal") == "guidance-interview"
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("hur får jag in yrken i mattelektionerna?", "subject-teaching-working-life"),
+    ("what is prao and how many days is it?", "prao"),
+    ("vad säger skollagen om vägledning", "skollagen-syv"),
+    ("How does the KAA work for young people who dropped out?", "transitions-kaa"),
+])
+def test_questions_find_their_article(engine: Engine, question: str, expected: str) -> None:
+    answer = engine.answer(question)
+    assert answer.answered and answer.article_id == expected
+
+
+def test_language_follows_the_question(engine: Engine) -> None:
+    assert engine.answer("what does a guidance counsellor do?").lang == "en"
+    assert engine.answer("vad gör en studie- och yrkesvägledare?").lang == "sv"
+    assert detect_language("hur gör man") == "sv" and detect_language("how do I") == "en"
+    assert normalize("SYV:are och SAMSYV:s") == "syv och samsyv"
+
+
+@pytest.mark.parametrize("question", ["vad blir det för lunch idag?", "How do I reset my email password?",
+                                      "när betalas lönen ut?", "vem vann melodifestivalen?"])
+def test_out_of_scope_is_declined(engine: Engine, question: str) -> None:
+    answer = engine.answer(question)
+    assert not answer.answered and answer.article_id is None and len(answer.alternatives) <= 3
+
+
+def test_ask_json_and_batch(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+    assert main(["ask", "är prao obligatoriskt?", "--json"]) == 0
+    single = json.loads(capsys.readouterr().out)
+    assert set(single) == {"answered", "article_id", "lang", "score", "alternatives"}
+    assert single["article_id"] == "prao" and single["lang"] == "sv"
+    batch = tmp_path / "q.jsonl"
+    batch.write_text('{"q": "what is APL?"}\n{"q": "vad kostar en pizza?"}\n', encoding="utf-8")
+    assert main(["ask", "--batch", str(batch), "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["answered"] for line in lines] == [True, False]
+    assert lines[0]["lang"] == "en" and lines[1]["article_id"] is None
+
+
+def test_content_check_reports_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR / "locales", content / "locales")
+    (content / "kb" / "sv").mkdir(parents=True)
+    good = (CONTENT_DIR / "kb" / "sv" / "prao.md").read_text(encoding="utf-8")
+    (content / "kb" / "sv" / "prao.md").write_text(good, encoding="utf-8")
+    (content / "kb" / "sv" / "copy.md").write_text(good, encoding="utf-8")
+    (content / "kb" / "sv" / "bad.md").write_text(good.replace("id: prao", "id: bad-one").replace(
+        "summary:", "summary: \"" + "x" * 301 + "\"\nold_summary:").replace("title:", "titel:"), encoding="utf-8")
+    monkeypatch.setenv("CONTENT_DIR", str(content))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+    assert main(["content", "check"]) == 1
+    out = capsys.readouterr().out
+    assert "duplicate id 'prao'" in out
+    assert "related id 'prao-safety' does not exist" in out
+    assert "no en version of 'prao'" in out
+    assert "kb/sv/bad.md:2: error" in out or "kb/sv/bad.md:" in out
+    assert "field 'title' is missing" in out and "field 'summary'" in out
+
+
+async def test_slack_dm_answers_in_a_thread_with_sources_and_feedback(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+    await slack.event({"type": "message", "channel_type": "im", "channel": "D1", "user": "U5",
+                       "text": "är prao obligatoriskt?", "ts": "1700000000.000001"})
+    [reply] = await fake_slack.wait_for("chat.postMessage")
+    assert reply["thread_ts"] == "1700000000.000001" and reply["channel"] == "D1"
+    shown = text_of(reply)
+    assert "Prao" in shown and "skolverket.se" in shown and "Läs mer" in shown
+    async with slack.bot.db.read() as conn:
+        [logged] = (await conn.execute(select(question_log))).mappings().all()
+    assert logged["article_id"] == "prao" and logged["answered"]
+    await slack.click("q:more", "prao|sv", user="U5", channel="D1")
+    [view] = await fake_slack.wait_for("views.open")
+    assert "Prao" in text_of(view)
+    await slack.click("q:fb", f"{logged['id']}|down", user="U5", channel="D1")
+    await slack.click("q:fb|2", f"{logged['id']}|up", user="U5", channel="D1")
+    await fake_slack.wait_responses(2)
+    async with slack.bot.db.read() as conn:
+        votes = (await conn.execute(select(feedback))).mappings().all()
+    assert [(v["article_id"], v["helpful"]) for v in votes] == [("prao", True)]
+
+
+async def test_unsure_answer_offers_a_person_and_forwards_once_with_consent(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+    await slack.event({"type": "app_mention", "channel": "C9", "user": "U6", "ts": "1700000000.000002",
+                       "text": "<@UBOT> hur fungerar <!channel> skrivaren i personalrummet?"})
+    [reply] = await fake_slack.wait_for("chat.postMessage")
+    assert reply["thread_ts"] == "1700000000.000002"
+    assert "Fråga en vägledare" in text_of(reply)
+    async with slack.bot.db.read() as conn:
+        [row] = (await conn.execute(select(unanswered))).mappings().all()
+    await slack.click("q:ask", str(row["question_id"]), user="U6", channel="C9")
+    [consent] = await fake_slack.wait_responses(1)
+    assert "samtycke" not in text_of(consent) and "ditt namn" in text_of(consent)
+    await slack.click("q:forward", str(row["question_id"]), user="U6", channel="C9")
+    await slack.click("q:forward", str(row["question_id"]), user="U6", channel="C9")
+    await fake_slack.wait_responses(3)
+    posts = [c for c in fake_slack.of("chat.postMessage") if c["channel"] == "CGUIDE"]
+    assert len(posts) == 1
+    assert "<@U6>" in text_of(posts[0]) and "&lt;!channel&gt;" in text_of(posts[0])
+    assert "<!channel>" not in text_of(posts[0])
+
+
+async def test_slash_command_answers_ephemerally_in_english(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+    await slack.command("how do I bring working life into my maths lessons?", user="U8")
+    [reply] = await fake_slack.wait_responses(1)
+    assert reply["response_type"] == "ephemeral" and "Read more" in text_of(reply)
+
+
+async def test_console_question_read_more_and_feedback(bot: Bot) -> None:
+    lines: list[str] = []
+    inputs = iter(["vad är prao?", "1", "2", "quit"])
+
+    async def read(prompt: str) -> str | None:
+        return next(inputs, None)
+
+    messenger = ConsoleMessenger(lines.append, Path("data/test-files"))
+    bot.messenger = messenger
+    await Console(bot, messenger, "UCON", read, lines.append).run()
+    output = "\n".join(lines)
+    assert "Prao" in output and "[1] Läs mer" in output and "[2] 👍" in output
+    assert "Tack för din feedback" in output
+    async with bot.db.read() as conn:
+        assert len((await conn.execute(select(feedback))).all()) == 1
+
+
+async def test_exports_are_excel_friendly_csv(bot: Bot) -> None:
+    from bot.questions.exports import export_csv
+    from bot.questions.service import ask
+
+    actor = await bot.actor("U1")
+    await ask(bot, actor, "vad är lönen för en vikarie på måndag?", "dm")
+    data = await export_csv(bot, "unanswered")
+    assert data.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["asked_at_utc", "lang", "question"]
+    assert rows[1][2] == "vad är lönen för en vikarie på måndag?"
+
+
+async def test_content_changes_are_picked_up_without_restart(bot: Bot, tmp_path: Path) -> None:
+    from bot.questions import service
+
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, content)
+    bot.settings.content_dir = content
+    first = await service.load_engine(bot)
+    article = content / "kb" / "sv" / "prao.md"
+    article.write_text(article.read_text(encoding="utf-8").replace(
+        "synonyms: [", "synonyms: [zebrapraktik, "), encoding="utf-8")
+    bot.state[service.CHECKED_AT] = 0.0
+    second = await service.engine_for(bot)
+    assert second is not first
+    assert top(second, "zebrapraktik") == "prao"
