@@ -114,6 +114,7 @@ class Lexicon:
         self.words = {w for w in vocabulary if len(w) >= 3}
         self.frequency = frequency
         self._deletes: dict[str, list[str]] = {}
+        self._splits: dict[str, list[str]] = {}
         for word in self.words:
             if len(word) >= 4:
                 for d in deletes(word):
@@ -141,6 +142,14 @@ class Lexicon:
         """Known parts of a compound (`yrkesvägledning` -> [`yrke`, `vägledning`]); [] when none."""
         if len(word) < 7 or depth > 2:
             return []
+        if depth == 0:
+            cached = self._splits.get(word)
+            if cached is None:
+                cached = self._splits[word] = self._split(word, 0)
+            return cached
+        return self._split(word, depth)
+
+    def _split(self, word: str, depth: int) -> list[str]:
         best: list[str] = []
         best_score = 0
         for i in range(3, len(word) - 2):
