@@ -5,11 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.i18n import t
 from bot.runtime import Bot, home_blocks
 from bot.ui import Message
 from handlers import dispatch
-from handlers.render import message_kwargs
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +43,7 @@ async def on_error(error: Exception, body: dict[str, Any], context: Any, client:
     user = dispatch.user_id_of(body)
     if bot is None or not user:
         return
-    try:
-        actor = await bot.actor(user)
-        await client.chat_postMessage(channel=user, **message_kwargs(
-            Message(text=t(actor.lang, "errors.generic"))))
-    except Exception:
-        log.exception("could not tell %s about the error", user)
+    await dispatch.tell_error(client, await bot.actor(user))
 
 
 def register(app: Any) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from bot.i18n import t
 from bot.interactions import ActionEvent, CommandRequest, FormSubmission
 from bot.runtime import Bot, handle_action, handle_command, handle_form, handle_message
-from bot.ui import FormErrors, OpenForm, Outcome, Reply, SendFile, ShowDocument, UpdateOrigin
+from bot.ui import FormErrors, Message, OpenForm, Outcome, Reply, SendFile, ShowDocument, UpdateOrigin
 from bot.users import Actor
 from handlers.render import action_name, document_view, form_errors, form_values, form_view, message_kwargs
 
@@ -89,9 +89,25 @@ class Delivery:
             await self.send([Reply(message=_error_message(outcome))])
 
 
-def _error_message(errors: FormErrors) -> Any:
-    from bot.ui import Message
+async def after_ack(bot: Bot, client: Any, actor: Actor, work: Awaitable[Any]) -> None:
+    """Run what follows an ack: errors are logged and the user told here, because an exception that
+    escapes a listener after its ack makes Bolt forget the ack (and Slack then sees a failure)."""
+    try:
+        await work
+    except Exception:
+        log.exception("error after ack for %s", actor.user_id)
+        await tell_error(client, actor)
 
+
+async def tell_error(client: Any, actor: Actor) -> None:
+    try:
+        await client.chat_postMessage(channel=actor.user_id, **message_kwargs(
+            Message(text=t(actor.lang, "errors.generic"))))
+    except Exception:
+        log.exception("could not tell %s about the error", actor.user_id)
+
+
+def _error_message(errors: FormErrors) -> Any:
     return Message(text="\n".join(errors.errors.values()))
 
 
@@ -106,8 +122,10 @@ async def command(ack: Any, body: dict[str, Any], client: Any, respond: Any, con
     actor = await bot.actor(user_id_of(body))
     request = CommandRequest(text=body.get("text", ""), channel=body.get("channel_id"),
                              is_dm=str(body.get("channel_id", "")).startswith("D"))
-    outcomes = await handle_command(bot, actor, request)
-    await Delivery(bot, client, actor, body, respond).send(outcomes)
+    async def work() -> None:
+        await Delivery(bot, client, actor, body, respond).send(await handle_command(bot, actor, request))
+
+    await after_ack(bot, client, actor, work())
 
 
 async def message(bot: Bot, client: Any, event: dict[str, Any]) -> None:
@@ -119,9 +137,12 @@ async def message(bot: Bot, client: Any, event: dict[str, Any]) -> None:
     thread = event.get("thread_ts") or event.get("ts")
     request = CommandRequest(text=text, channel=event.get("channel"), thread_ts=thread,
                              is_dm=event.get("channel_type") == "im")
-    outcomes = await handle_message(bot, actor, request)
     body = {"channel": {"id": event.get("channel")}}
-    await Delivery(bot, client, actor, body, thread_ts=thread).send(outcomes)
+
+    async def work() -> None:
+        await Delivery(bot, client, actor, body, thread_ts=thread).send(await handle_message(bot, actor, request))
+
+    await after_ack(bot, client, actor, work())
 
 
 async def action(ack: Any, body: dict[str, Any], client: Any, respond: Any, context: Any) -> None:
@@ -134,7 +155,11 @@ async def action(ack: Any, body: dict[str, Any], client: Any, respond: Any, cont
                         channel=channel, message_ts=(body.get("container") or {}).get("message_ts"))
     task, _ = await within_budget(handle_action(bot, actor, event))
     await ack()
-    await Delivery(bot, client, actor, body, respond).send(await task)
+
+    async def work() -> None:
+        await Delivery(bot, client, actor, body, respond).send(await task)
+
+    await after_ack(bot, client, actor, work())
 
 
 async def view_submission(ack: Any, body: dict[str, Any], client: Any, context: Any) -> None:
@@ -145,9 +170,13 @@ async def view_submission(ack: Any, body: dict[str, Any], client: Any, context: 
     submission = FormSubmission(callback=view.get("callback_id", ""), values=form_values(view, bot.settings.tz),
                                 metadata=view.get("private_metadata", ""))
     task, in_time = await within_budget(handle_form(bot, actor, submission))
-    if not in_time:
-        await ack()
-        await Delivery(bot, client, actor, body).send(await task)
+    if not in_time or task.exception() is not None:
+        await ack()  # slow or failed: close the modal in time, then deliver or report the error
+
+        async def work() -> None:
+            await Delivery(bot, client, actor, body).send(await task)
+
+        await after_ack(bot, client, actor, work())
         return
     outcomes = task.result()
     errors = [o for o in outcomes if isinstance(o, FormErrors)]
@@ -155,7 +184,7 @@ async def view_submission(ack: Any, body: dict[str, Any], client: Any, context: 
         await ack(response_action="errors", errors=form_errors(errors[0].errors, view))
         return
     await ack()
-    await Delivery(bot, client, actor, body).send(outcomes)
+    await after_ack(bot, client, actor, Delivery(bot, client, actor, body).send(outcomes))
 
 
 def register_prefix(app: Any, prefix: str) -> None:

@@ -66,8 +66,10 @@ async def test_healthz_and_url_verification(slack: SlackDriver) -> None:
         async with session.get(f"{slack.base}/healthz") as response:
             assert response.status == 200 and (await response.json())["ok"] is True
     body = json.dumps({"type": "url_verification", "challenge": "abc123", "token": "x"}).encode()
-    response = await slack.post(body, "application/json")
-    assert response.status == 200
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{slack.base}/slack/events", data=body,
+                                headers={"Content-Type": "application/json", **sign(body)}) as response:
+            assert response.status == 200 and (await response.json())["challenge"] == "abc123"
 
 
 async def test_bad_or_stale_signature_is_rejected_and_changes_nothing(slack: SlackDriver, fake_slack: FakeSlack) -> None:
@@ -166,3 +168,32 @@ def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None
     out = capsys.readouterr().out
     for name in ("run", "console", "db", "content", "export"):
         assert name in out
+
+
+async def test_an_unexpected_error_gets_a_friendly_message_and_the_bot_keeps_running(
+        slack: SlackDriver, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.interactions import registry
+
+    async def broken(*_args: object) -> list[object]:
+        raise RuntimeError("database exploded")
+
+    monkeypatch.setitem(registry.actions, "q", broken)  # inject a fault into one capability
+    response = await slack.click("q:more", "prao|sv", user="U9")
+    assert response.status == 200
+    [notice] = await fake_slack.wait_for("chat.postMessage")
+    assert notice["channel"] == "U9" and "Något gick fel" in text_of(notice)
+    monkeypatch.undo()
+    await slack.command("hjälp", user="U9")
+    [reply] = await fake_slack.wait_responses(1)
+    assert "Det här kan jag hjälpa dig med" in text_of(reply)
+
+
+def test_db_backup_cli_copies_a_live_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "live.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{db}")
+    assert main(["db", "upgrade"]) == 0
+    assert main(["db", "backup", str(tmp_path / "copy.db")]) == 0
+    with sqlite3.connect(tmp_path / "copy.db") as conn:
+        tables = {r[0] for r in conn.execute("select name from sqlite_master where type='table'")}
+    assert {"users", "audit_log", "due_items", "alembic_version"} <= tables
