@@ -198,3 +198,14 @@ async def test_content_changes_are_picked_up_without_restart(bot: Bot, tmp_path:
     second = await service.engine_for(bot)
     assert second is not first
     assert top(second, "zebrapraktik") == "prao"
+
+
+def test_an_article_missing_in_one_language_is_answered_in_the_other(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, content)
+    (content / "kb" / "sv" / "apl-apprenticeship.md").unlink()
+    engine = build_engine(content)
+    answer = engine.answer("vad är arbetsplatsförlagt lärande")
+    assert answer.question_lang == "sv"
+    assert answer.article is not None and answer.article.id == "apl-apprenticeship"
+    assert answer.lang == "en" and answer.other_language

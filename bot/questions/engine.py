@@ -270,9 +270,11 @@ class Engine:
         self.kb = kb
         self.calibration = calibration or Calibration.load()
         decline_examples = decline_examples or {}
-        self.indexes = {lang: LanguageIndex(lang, [a for a in kb.articles if a.lang == lang],
-                                            decline_examples.get(lang)) for lang in ("sv", "en")}
         self.ids_by_lang = {lang: {a.id for a in kb.articles if a.lang == lang} for lang in ("sv", "en")}
+        # An article missing in one language stands in with its other-language version, so a question
+        # still finds it (and the answer says it is in the other language).
+        self.indexes = {lang: LanguageIndex(lang, [a for a in kb.articles if a.lang == lang or (
+            a.id not in self.ids_by_lang[lang])], decline_examples.get(lang)) for lang in ("sv", "en")}
         for lang in ("sv", "en"):  # load the word-frequency lists now, not on the first question
             general_frequency("skola", lang)
 
@@ -292,15 +294,6 @@ class Engine:
         index = self.indexes[lang]
         query = index.query_terms(question)
         candidates = index.rank(query, self.calibration)
-        other = "en" if lang == "sv" else "sv"
-        missing = self.ids_by_lang[other] - self.ids_by_lang[lang]
-        if missing:  # articles that exist only in the other language compete too, slightly discounted
-            other_index = self.indexes[other]
-            extra = [c for c in other_index.rank(other_index.query_terms(question), self.calibration)
-                     if c.article.id in missing]
-            for c in extra:
-                c.score *= 0.9
-            candidates = sorted(candidates + extra, key=lambda c: -c.score)
         return lang, candidates, query
 
     def answer(self, question: str, lang_hint: str | None = None) -> Answer:
