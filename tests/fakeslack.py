@@ -100,6 +100,7 @@ class FakeSlack:
     async def start(self) -> str:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # slack_sdk reads e.g. conversations.members with GET
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/respond/{key}", self._respond)
         self._runner = web.AppRunner(app)
@@ -119,10 +120,14 @@ class FakeSlack:
         return self.url.replace("/api/", "/respond/hook")
 
     async def _args(self, request: web.Request) -> dict[str, Any]:
+        # slack_sdk sends some methods' arguments as query parameters (GET, or POST with params).
+        args: dict[str, Any] = dict(request.query)
+        if request.method == "GET":
+            return args
         if request.content_type == "application/json":
-            return dict(await request.json())
+            return {**args, **dict(await request.json())}
         form = await request.post()
-        return {k: v for k, v in form.items()}
+        return {**args, **{k: v for k, v in form.items()}}
 
     async def _respond(self, request: web.Request) -> web.Response:
         body = await request.json()

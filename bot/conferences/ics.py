@@ -1,0 +1,72 @@
+"""Calendar files (RFC 5545) with the `icalendar` library, importable in Outlook, Google Calendar and Apple.
+
+The UID never changes and SEQUENCE grows with every change, so importing a newer file updates the
+entry instead of adding a second one; a cancelled meeting is sent as METHOD:CANCEL/STATUS:CANCELLED.
+Times carry TZID of the bot's time zone with its VTIMEZONE, so 09:00 stays 09:00 across DST.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, Timezone, vText
+
+from bot.conferences.models import Conference
+from bot.i18n import t
+
+PRODID = "-//GR SAMSYV//samsyv-bot//SV"
+
+
+def _description(conf: Conference, lang: str) -> str:
+    parts = [conf.description or ""]
+    if conf.material:
+        parts.append(t(lang, "conf.ics.material") + "\n" + "\n".join(f"- {m.label}: {m.url}" for m in conf.material))
+    return "\n\n".join(p for p in parts if p).strip()
+
+
+def _event(conf: Conference, tz: ZoneInfo, lang: str, stamp: datetime) -> Event:
+    event = Event()
+    event.add("uid", conf.uid)
+    event.add("dtstamp", stamp)
+    event.add("created", conf.created_at)
+    event.add("last-modified", conf.updated_at)
+    event.add("sequence", conf.sequence)
+    summary = conf.title if not conf.cancelled else f"{t(lang, 'conf.ics.cancelled')}: {conf.title}"
+    event.add("summary", summary)
+    event.add("dtstart", conf.start_at.astimezone(tz))
+    event.add("dtend", conf.end_at.astimezone(tz))
+    if conf.location:
+        event.add("location", vText(conf.location))
+    description = _description(conf, lang)
+    if description:
+        event.add("description", description)
+    if conf.material:
+        event.add("url", conf.material[0].url)
+    event.add("status", "CANCELLED" if conf.cancelled else "CONFIRMED")
+    event.add("transp", "OPAQUE")
+    return event
+
+
+def calendar(meetings: list[Conference], tz: ZoneInfo, lang: str, stamp: datetime) -> bytes:
+    """One file with every meeting (the export), or a single meeting (the "Add to calendar" button)."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cancel = len(meetings) == 1 and meetings[0].cancelled
+    cal.add("method", "CANCEL" if cancel else "PUBLISH")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-timezone", str(tz))
+    if meetings:  # VTIMEZONE first: some importers read it before the events that refer to it
+        first = min(m.start_at for m in meetings).astimezone(tz).date() - timedelta(days=366)
+        last = max(m.end_at for m in meetings).astimezone(tz).date() + timedelta(days=366)
+        cal.add_component(Timezone.from_tzid(str(tz), first_date=first, last_date=last))
+    for conf in meetings:
+        cal.add_component(_event(conf, tz, lang, stamp))
+    return bytes(cal.to_ical())
+
+
+def filename(conf: Conference) -> str:
+    slug = "".join(c if c.isalnum() else "-" for c in conf.title.lower()).strip("-")
+    slug = "-".join(part for part in slug.split("-") if part)[:40] or "trff"
+    return f"{slug}-{conf.start_at:%Y%m%d}.ics"

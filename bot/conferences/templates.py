@@ -1,0 +1,87 @@
+"""Series templates from `content/meetings/*.yaml`: the process meetings of a school year in one go.
+
+A template holds no real dates. The lead picks the first meeting's date and time; the others follow
+`week_offset` weeks later on the same weekday at the same *local* time, so a series that crosses a
+daylight-saving change still meets at 09:00 on the wall clock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+from pydantic import BaseModel, Field
+
+from bot.conferences.models import Kind, MaterialLink
+
+
+class Localized(BaseModel):
+    sv: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.sv
+
+
+class TemplateLink(BaseModel):
+    label: Localized
+    url: str
+
+
+class TemplateMeeting(BaseModel):
+    number: int
+    week_offset: int = Field(ge=0, le=60)
+    title: Localized
+    theme: Localized
+    material: list[TemplateLink] = Field(default_factory=list)
+    duration_minutes: int | None = Field(default=None, ge=15, le=24 * 60)
+
+
+class SeriesTemplate(BaseModel):
+    id: str
+    kind: Kind = Kind.process
+    name: Localized
+    note: Localized | None = None
+    duration_minutes: int = Field(default=120, ge=15, le=24 * 60)
+    meetings: list[TemplateMeeting] = Field(min_length=1)
+
+    def materials(self, meeting: TemplateMeeting, lang: str) -> list[MaterialLink]:
+        return [MaterialLink(label=m.label.get(lang), url=m.url) for m in meeting.material]
+
+
+class ProposedMeeting(BaseModel):
+    meeting: TemplateMeeting
+    start_at: datetime  # aware UTC
+    end_at: datetime
+
+
+@lru_cache(maxsize=8)
+def _load(directory: str) -> tuple[SeriesTemplate, ...]:
+    found = []
+    for path in sorted(Path(directory).glob("*.yaml")):
+        found.append(SeriesTemplate(**yaml.safe_load(path.read_text(encoding="utf-8"))))
+    return tuple(found)
+
+
+def load_templates(content_dir: Path) -> list[SeriesTemplate]:
+    return list(_load(str(content_dir / "meetings")))
+
+
+def find_template(content_dir: Path, template_id: str | None) -> SeriesTemplate | None:
+    return next((t for t in load_templates(content_dir) if t.id == template_id), None)
+
+
+def propose(template: SeriesTemplate, first_start: datetime, tz: ZoneInfo) -> list[ProposedMeeting]:
+    """Dates for every meeting: same weekday and wall-clock time, `week_offset` weeks after the first."""
+    local_first = first_start.astimezone(tz).replace(tzinfo=None)
+    proposed = []
+    for meeting in sorted(template.meetings, key=lambda m: m.number):
+        local_start = (local_first + timedelta(weeks=meeting.week_offset)).replace(tzinfo=tz)
+        minutes = meeting.duration_minutes or template.duration_minutes
+        local_end = (local_start.replace(tzinfo=None) + timedelta(minutes=minutes)).replace(tzinfo=tz)
+        proposed.append(ProposedMeeting(meeting=meeting, start_at=local_start.astimezone(ZoneInfo("UTC")),
+                                        end_at=local_end.astimezone(ZoneInfo("UTC"))))
+    return proposed
