@@ -22,22 +22,26 @@ TARGET_ARTICLES = 500
 
 
 def synthetic_corpus(size: int = TARGET_ARTICLES, seed: int = 7) -> KnowledgeBase:
+    """`size` articles in Swedish/English pairs that share an id, like the real knowledge base."""
     real = load_knowledge_base(CONTENT_DIR / "kb").articles
     rng = random.Random(seed)
     articles = list(real)
-    vocabulary = [w for a in real for w in a.body.split()]
+    vocabulary = {lang: [w for a in real if a.lang == lang for w in a.body.split()] for lang in ("sv", "en")}
+    pairs = sorted({a.id for a in real})
     n = 0
     while len(articles) < size:
-        base = real[n % len(real)]
+        base_id = pairs[n % len(pairs)]
         n += 1
-        words = base.body.split()
-        rng.shuffle(words)
-        words += rng.sample(vocabulary, k=min(len(vocabulary), 120))
-        questions = [" ".join(rng.sample(q.split(), k=len(q.split()))) for q in base.questions]
-        articles.append(base.model_copy(update={
-            "id": f"{base.id}-v{n}", "title": f"{base.title} ({n})", "body": " ".join(words),
-            "questions": questions, "synonyms": rng.sample(base.synonyms, k=max(1, len(base.synonyms) // 2))}))
-    return KnowledgeBase(articles=articles)
+        for base in (a for a in real if a.id == base_id):
+            words = base.body.split()
+            rng.shuffle(words)
+            words += rng.sample(vocabulary[base.lang], k=min(len(vocabulary[base.lang]), 120))
+            questions = [" ".join(rng.sample(q.split(), k=len(q.split()))) for q in base.questions]
+            articles.append(base.model_copy(update={
+                "id": f"{base.id}-v{n}", "title": f"{base.title} ({n})", "body": " ".join(words),
+                "questions": questions,
+                "synonyms": rng.sample(base.synonyms, k=max(1, len(base.synonyms) // 2))}))
+    return KnowledgeBase(articles=articles[:size])
 
 
 def main() -> None:

@@ -19,7 +19,10 @@ from bot.questions.engine import CALIBRATION_FILE, OUT_OF_SCOPE_ID, Calibration,
 from bot.questions.qa_sets import HELDOUT, TUNING, read_set
 from bot.settings import CONTENT_DIR
 
-OOS_TARGET = 0.85  # decline at least this share of the (deliberately adversarial) held-out out-of-scope questions
+# Floor for the share of held-out out-of-scope questions declined. Our held-out out-of-scope questions are
+# deliberate near-misses (a class-trip risk assessment, a restaurant near the fair), harder than what
+# people usually ask; a higher floor there would make the bot refuse many questions it answers right.
+OOS_TARGET = 0.75
 
 
 def rank_accuracy(engine: Engine, rows: list[dict[str, object]]) -> float:
@@ -72,7 +75,7 @@ def choose_threshold(engine: Engine, rows: list[dict[str, object]]) -> float:
         top1 = sum(score >= t and best == topic for score, topic, best in in_scope) / max(1, len(in_scope))
         declined = sum(score < t for score, _, _ in oos) / max(1, len(oos))
         value = top1 + declined + (0 if declined >= OOS_TARGET else -1)
-        if value > best_value:
+        if value >= best_value:  # ties go to the higher, more cautious threshold
             best_t, best_value = float(t), value
     return best_t
 

@@ -96,6 +96,12 @@ class QueryTerms:
     length: int
 
 
+def specificity(word: str, lang: str) -> float:
+    """Everyday words ("redan", "become") weigh less than rarer ones ("prao", "behörighet"): the
+    general-language frequency acts as a background corpus that 78 articles cannot provide."""
+    return min(1.0, max(0.5, (8.0 - general_frequency(word, lang)) / 4.0))
+
+
 class LanguageIndex:
     """Everything needed to rank one language's articles, built once."""
 
@@ -200,22 +206,23 @@ class LanguageIndex:
         covered = 0
         for word in words:
             hit = False
+            weight = specificity(word, self.lang)
             stemmed = stem(word, self.lang)
             if stemmed in self.bm25:
-                terms[stemmed] = max(terms.get(stemmed, 0.0), 1.0)
+                terms[stemmed] = max(terms.get(stemmed, 0.0), weight)
                 hit = True
             else:
                 fixed = self.lexicon.correct(word)
                 if fixed is not None:
                     fixed_stem = stem(fixed, self.lang)
                     if fixed_stem in self.bm25:
-                        terms[fixed_stem] = max(terms.get(fixed_stem, 0.0), FIX_WEIGHT)
+                        terms[fixed_stem] = max(terms.get(fixed_stem, 0.0), FIX_WEIGHT * weight)
                         hit = True
                     word = fixed
             for part in self.lexicon.split(word):
                 part_stem = stem(part, self.lang)
                 if part_stem in self.bm25:
-                    terms[part_stem] = max(terms.get(part_stem, 0.0), PART_WEIGHT)
+                    terms[part_stem] = max(terms.get(part_stem, 0.0), PART_WEIGHT * specificity(part, self.lang))
                     hit = True
             covered += hit
             grams.update(char_ngrams(word))
