@@ -209,3 +209,27 @@ def test_an_article_missing_in_one_language_is_answered_in_the_other(tmp_path: P
     assert answer.question_lang == "sv"
     assert answer.article is not None and answer.article.id == "apl-apprenticeship"
     assert answer.lang == "en" and answer.other_language
+
+
+async def test_next_meeting_is_answered_from_the_database(bot: Bot) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+
+    from bot.conferences.tables import conference_invitees, conferences
+    from bot.interactions import CommandRequest
+    from bot.questions.flows import answer_question
+
+    start = bot.clock.now() + timedelta(days=3)
+    async with bot.db.write() as conn:
+        result = await conn.execute(insert(conferences).values(
+            uid="c1@samsyv", title="Processträff 2: <Kartläggning>", kind="process", unit="Skola A",
+            start_at=start, end_at=start + timedelta(hours=2), location="Aulan", capacity=None,
+            description="", material=[], status="scheduled", sequence=0, audience_channels=[],
+            audience_users=["U1"], created_by="ULEAD", created_at=bot.clock.now(), updated_at=bot.clock.now()))
+        await conn.execute(insert(conference_invitees).values(
+            conference_id=result.inserted_primary_key[0], user_id="U1", via="dm"))
+    actor = await bot.actor("U1")
+    [reply] = await answer_question(bot, actor, "när är nästa träff?", CommandRequest(text=""))
+    shown = " ".join(getattr(b, "text", "") for b in reply.message.blocks)  # type: ignore[union-attr]
+    assert "Processträff 2: &lt;Kartläggning&gt;" in shown and "Aulan" in shown

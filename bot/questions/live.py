@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.i18n import t, words
 from bot.questions.text import normalize
-from bot.ui import Message, Text, esc, local_time
+from bot.ui import Message, Text, esc
 from bot.users import Actor
 
 if TYPE_CHECKING:
@@ -35,14 +35,9 @@ async def answer(bot: Bot, actor: Actor, text: str) -> Message | None:
         api = await _api("conferences")
         if api is None:
             return None
-        meetings = await api.next_meetings(bot, actor, limit=3)
-        if not meetings:
-            return Message(text=t(lang, "questions.live.no_meetings"))
-        lines = [t(lang, "questions.live.meetings_title")]
-        for meeting in meetings:
-            lines.append(f"• *{esc(meeting.title)}*, {local_time(meeting.starts_at, bot.settings.tz, lang)}"
-                         + (f", {esc(meeting.place)}" if getattr(meeting, "place", None) else ""))
-        return Message(text=lines[0], blocks=[Text(text="\n".join(lines))])
+        text_block = await api.next_meetings_text(bot, actor, limit=3)
+        title = t(lang, "questions.live.meetings_title")
+        return Message(text=title, blocks=[Text(text=f"*{title}*\n{text_block}")])
     if _matches(text, "questions.live.surveys"):
         api = await _api("surveys")
         if api is None:
