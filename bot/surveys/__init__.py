@@ -1,1 +1,4 @@
-"""The surveys capability (registers its commands, actions, forms and due items on import)."""
+"""The surveys capability: pulse surveys and quick polls (registers its commands, actions, forms,
+due items and App Home section on import)."""
+
+from bot.surveys import flows  # noqa: F401  (registers on import)

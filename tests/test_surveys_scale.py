@@ -1,0 +1,59 @@
+"""1,600 people: the survey and the nudges reach everyone as paced due items, through a 429."""
+
+from __future__ import annotations
+
+import time
+
+from bot.scheduler import run_due
+from bot.surveys import delivery, service
+from bot.surveys.models import Anonymity, Audience, QuestionDraft, QuestionKind, Respondent, SurveyDraft
+from bot.users import Actor, Role
+from tests.conftest import LEAD, SlackDriver, text_of
+from tests.fakeslack import FakeSlack
+
+LEAD_ACTOR = Actor(user_id=LEAD, role=Role.lead)
+EVERYONE = [f"U{i:05d}" for i in range(1600)]
+
+
+async def _drain(slack: SlackDriver) -> int:
+    ran = 0
+    while (batch := await run_due(slack.bot, slack.bot.clock.now())) > 0:
+        ran += batch
+    return ran
+
+
+def _dms(fake_slack: FakeSlack) -> list[dict[str, object]]:
+    return [c for c in fake_slack.of("chat.postMessage") if str(c["channel"]).startswith("U")]
+
+
+async def test_1600_members_get_the_survey_and_the_nudge_despite_a_429(slack: SlackDriver,
+                                                                       fake_slack: FakeSlack) -> None:
+    fake_slack.members["CALLA"] = EVERYONE
+    draft = SurveyDraft(title="Puls alla", anonymity=Anonymity.anonymous, audience=Audience(members_of=["CALLA"]),
+                        questions=[QuestionDraft(kind=QuestionKind.yesno, text="Har du pratat om yrken i dag?")])
+    bot = slack.bot
+    survey_id = await service.create_survey(bot.db, LEAD_ACTOR, draft, bot.clock.now())
+    started = time.monotonic()
+    await delivery.open_survey(bot, survey_id, bot.clock.now())
+    assert await run_due(bot, bot.clock.now()) == 200  # one batch, then Slack says "slow down" once
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=0)
+    await _drain(slack)
+    dms = _dms(fake_slack)
+    assert len(dms) == 1600 and len({d["channel"] for d in dms}) == 1600
+    assert [c.method for c in fake_slack.calls].count("chat.postMessage#429") == 1
+    assert "Anonym enkät" in text_of(dms[0]) and "Har du pratat om yrken" in text_of(dms[0])
+
+    survey = await service.get_survey(bot.db, survey_id)
+    for person in EVERYONE[:100]:
+        await service.record_answer(bot.db, survey_id, survey.questions[0].id, Respondent(key=person), "yes",
+                                    bot.clock.now())
+    await slack.click("survey:nudge", str(survey_id), user=LEAD)
+    [reply] = await fake_slack.wait_responses(1)
+    assert "1500 personer" in text_of(reply)
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=0)
+    await _drain(slack)
+    nudges = _dms(fake_slack)[1600:]
+    assert len(nudges) == 1500 and {d["channel"] for d in nudges} == set(EVERYONE[100:])
+    assert all("Påminnelse" in text_of(n) for n in nudges[:3])
+    assert [c.method for c in fake_slack.calls].count("chat.postMessage#429") == 2
+    assert time.monotonic() - started < 120
