@@ -233,3 +233,18 @@ async def test_next_meeting_is_answered_from_the_database(bot: Bot) -> None:
     [reply] = await answer_question(bot, actor, "när är nästa träff?", CommandRequest(text=""))
     shown = " ".join(getattr(b, "text", "") for b in reply.message.blocks)  # type: ignore[union-attr]
     assert "Processträff 2: &lt;Kartläggning&gt;" in shown and "Aulan" in shown
+
+
+async def test_open_surveys_are_answered_from_the_database(bot: Bot) -> None:
+    from bot.interactions import CommandRequest
+    from bot.questions.flows import answer_question
+    from bot.runtime import handle_command
+
+    bot.messenger.members["C1"] = ["U1", "ULEAD"]  # type: ignore[attr-defined]
+    lead = await bot.actor("ULEAD")
+    await handle_command(bot, lead, CommandRequest(text='poll "Hur går <prao>-planeringen?" "Bra" "Dåligt"',
+                                                   channel="C1"))
+    actor = await bot.actor("U1")
+    [reply] = await answer_question(bot, actor, "vilka enkäter är öppna?", CommandRequest(text=""))
+    shown = " ".join(getattr(b, "text", "") for b in reply.message.blocks)  # type: ignore[union-attr]
+    assert "Hur går &amp;lt;prao&amp;gt;-planeringen?" in shown or "Hur går &lt;prao&gt;-planeringen?" in shown, shown

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.i18n import t, words
 from bot.questions.text import normalize
-from bot.ui import Message, Text, esc
+from bot.ui import Message, Text
 from bot.users import Actor
 
 if TYPE_CHECKING:
@@ -42,10 +42,6 @@ async def answer(bot: Bot, actor: Actor, text: str) -> Message | None:
         api = await _api("surveys")
         if api is None:
             return None
-        surveys = await api.open_surveys_for(bot, actor)
-        if not surveys:
-            return Message(text=t(lang, "questions.live.no_surveys"))
-        lines = [t(lang, "questions.live.surveys_title")]
-        lines += [f"• {esc(getattr(s, 'title', s))}" for s in surveys]
-        return Message(text=lines[0], blocks=[Text(text="\n".join(lines))])
+        text = await api.open_surveys_answer(bot, actor)
+        return Message(text=text, blocks=[Text(text=text)])
     return None
