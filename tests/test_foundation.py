@@ -47,6 +47,7 @@ async def test_sqlite_runs_in_wal_with_foreign_keys(bot: Bot) -> None:
         assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
         assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
         assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar() >= 5000
+        assert (await conn.exec_driver_sql("PRAGMA secure_delete")).scalar() == 1
 
 
 async def test_backup_is_a_consistent_copy(bot: Bot, db_path: Path, tmp_path: Path) -> None:

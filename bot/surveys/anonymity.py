@@ -8,7 +8,7 @@ into a hash, and the hashes themselves are gone.
 
 Deleting a row in SQLite normally leaves its bytes in free space inside the file. For the key and
 the hashes to be really gone, every connection runs with `PRAGMA secure_delete=ON` (deleted content
-is overwritten with zeros) and every close checkpoints and truncates the write-ahead log
+is overwritten with zeros, set up in `bot.db.engine`) and every close checkpoints and truncates the write-ahead log
 (`bot.surveys.delivery`).
 """
 
@@ -17,10 +17,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from typing import Any
-
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 
 def new_key() -> str:
@@ -33,12 +29,3 @@ def respondent_hash(key: str, survey_id: int, respondent_key: str) -> str:
     return hmac.new(bytes.fromhex(key), message, hashlib.sha256).hexdigest()
 
 
-@event.listens_for(Engine, "connect")
-def _secure_delete(dbapi_connection: Any, _record: Any) -> None:
-    """Zero deleted content on every SQLite connection (keys, hashes, nudge lists)."""
-    module = type(dbapi_connection).__module__
-    if "sqlite" not in module:
-        return
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA secure_delete=ON")
-    cursor.close()
