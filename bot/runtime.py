@@ -63,6 +63,10 @@ class Bot:
         await self.db.dispose()
 
 
+# A command word followed by at least this many words, from someone the command is not for, is a question.
+QUESTION_WORDS = 3
+
+
 def error_reply(actor: Actor, exc: UserError) -> list[Outcome]:
     return [Reply(message=Message(text=exc.render(actor.lang), blocks=[Text(text=f":warning: {exc.render(actor.lang)}")]))]
 
@@ -79,6 +83,9 @@ async def handle_command(bot: Bot, actor: Actor, request: CommandRequest) -> lis
         if matched is not None:
             command, rest = matched
             if not actor.at_least(command.min_role):
+                # "/syv resultat av gymnasievalet?" from a pupil is a question, not a forbidden command.
+                if len(rest.split()) >= QUESTION_WORDS and registry.fallback is not None:
+                    return await registry.fallback(bot, actor, text, request)
                 raise UserError("errors.lead_only" if command.min_role.value == "lead" else "errors.not_allowed")
             return await command.fn(bot, actor, rest, request)
         if registry.fallback is None:

@@ -198,3 +198,14 @@ def test_db_backup_cli_copies_a_live_database(tmp_path: Path, monkeypatch: pytes
     with sqlite3.connect(tmp_path / "copy.db") as conn:
         tables = {r[0] for r in conn.execute("select name from sqlite_master where type='table'")}
     assert {"users", "audit_log", "due_items", "alembic_version"} <= tables
+
+
+async def test_a_lead_command_word_in_a_pupils_sentence_is_a_question(bot: Bot) -> None:
+    from bot.interactions import CommandRequest
+    from bot.runtime import handle_command
+
+    pupil = await bot.actor("UPUPIL")
+    [refused] = await handle_command(bot, pupil, CommandRequest(text="resultat 3"))
+    assert "projektledare" in refused.message.text  # type: ignore[union-attr]
+    [answered] = await handle_command(bot, pupil, CommandRequest(text="resultat av gymnasievalet, när kommer de?"))
+    assert "projektledare" not in answered.message.text  # type: ignore[union-attr]
