@@ -63,8 +63,13 @@ class Bot:
         await self.db.dispose()
 
 
-# A command word followed by at least this many words, from someone the command is not for, is a question.
 QUESTION_WORDS = 3
+
+
+def looks_like_question(rest: str) -> bool:
+    """A sentence of a few words ending in "?" and without quoted poll options."""
+    rest = rest.strip()
+    return len(rest.split()) >= QUESTION_WORDS and rest.endswith("?") and not any(q in rest for q in "\"“”«»")
 
 
 def error_reply(actor: Actor, exc: UserError) -> list[Outcome]:
@@ -84,7 +89,7 @@ async def handle_command(bot: Bot, actor: Actor, request: CommandRequest) -> lis
             command, rest = matched
             if not actor.at_least(command.min_role):
                 # "/syv resultat av gymnasievalet?" from a pupil is a question, not a forbidden command.
-                if len(rest.split()) >= QUESTION_WORDS and registry.fallback is not None:
+                if looks_like_question(rest) and registry.fallback is not None:
                     return await registry.fallback(bot, actor, text, request)
                 raise UserError("errors.lead_only" if command.min_role.value == "lead" else "errors.not_allowed")
             return await command.fn(bot, actor, rest, request)
