@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 CLAIM_TIMEOUT = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 WORKER_ID = f"worker-{uuid.uuid4().hex[:8]}"
+
+# Run once when the due-items loop starts, e.g. to plan a recurring item such as the daily purge.
+loop_starters: list[Callable[[Bot], Awaitable[None]]] = []
 
 
 async def schedule(conn: AsyncConnection, kind: str, key: str, due_at: datetime,
@@ -108,6 +112,11 @@ async def run_due(bot: Bot, now: datetime | None = None, limit: int = 200) -> in
 
 async def run_forever(bot: Bot, stop: asyncio.Event) -> None:
     """The due-items loop of a running bot."""
+    for starter in loop_starters:
+        try:
+            await starter(bot)
+        except Exception:
+            log.exception("due-items loop starter %s failed", getattr(starter, "__name__", starter))
     while not stop.is_set():
         try:
             while await run_due(bot) > 0:

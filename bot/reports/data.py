@@ -1,0 +1,205 @@
+"""What reports and exports read, straight from the capabilities' tables (SQLAlchemy Core, any dialect).
+
+Surveys and conferences are read here rather than through their services: exports must work on old,
+closed data, and reading the rows as stored makes it plain what can and cannot leave the database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.conferences.tables import conference_invitees, conference_rsvps, conferences
+from bot.db.engine import as_utc
+from bot.i18n import t
+from bot.surveys.tables import survey_answers, survey_audience, survey_questions, surveys
+
+
+class QuestionInfo(BaseModel):
+    id: int
+    position: int
+    kind: str  # scale5 | scale10 | yesno | single | multi | text
+    text: str
+    options: list[str] = Field(default_factory=list)
+
+    @property
+    def is_scale(self) -> bool:
+        return self.kind in ("scale5", "scale10")
+
+    @property
+    def number(self) -> int:
+        """1-based, as people count questions."""
+        return self.position + 1 if self.position >= 0 else 1
+
+
+class SurveyInfo(BaseModel):
+    id: int
+    series_id: str | None = None
+    kind: str
+    title: str
+    lang: str
+    anonymity: str  # anonymous | confidential | named
+    status: str
+    opens_at: datetime
+    closes_at: datetime | None = None
+    closed_at: datetime | None = None
+    respondent_count: int = 0
+    invited: int | None = None  # people asked, where known
+    created_by: str
+    questions: list[QuestionInfo] = Field(default_factory=list)
+
+    @property
+    def answer_rate(self) -> float | None:
+        if not self.invited:
+            return None
+        return round(100.0 * self.respondent_count / self.invited, 1)
+
+
+class AnswerInfo(BaseModel):
+    question_id: int
+    value: str
+    at: datetime
+    role: str | None = None
+    municipality: str | None = None
+    school: str | None = None
+    user_id: str | None = None
+
+
+class MeetingInfo(BaseModel):
+    id: int
+    title: str
+    kind: str
+    unit: str | None = None
+    start_at: datetime
+    status: str
+    invited: int = 0
+    yes: int = 0
+    waitlist: int = 0
+    maybe: int = 0
+    no: int = 0
+
+    @property
+    def answered(self) -> int:
+        return self.yes + self.waitlist + self.maybe + self.no
+
+
+def _opt(value: datetime | None) -> datetime | None:
+    return as_utc(value) if value is not None else None
+
+
+def _invited(audience: dict[str, Any] | None, audience_rows: int) -> int | None:
+    """People asked: the stored count (anonymous surveys forget names at close), the listed people, or
+    the keyed audience of an open survey. Members of channels are only known while a survey is open."""
+    audience = audience or {}
+    known = max(int(audience.get("people_count") or 0), len(audience.get("users") or []), audience_rows)
+    return known or None
+
+
+async def _questions(conn: AsyncConnection, survey_ids: list[int]) -> dict[int, list[QuestionInfo]]:
+    found: dict[int, list[QuestionInfo]] = {sid: [] for sid in survey_ids}
+    if not survey_ids:
+        return found
+    rows = (await conn.execute(select(survey_questions).where(survey_questions.c.survey_id.in_(survey_ids))
+                               .order_by(survey_questions.c.survey_id, survey_questions.c.position,
+                                         survey_questions.c.id))).mappings().all()
+    for row in rows:
+        found[row["survey_id"]].append(QuestionInfo(id=row["id"], position=row["position"], kind=row["kind"],
+                                                    text=row["text"], options=list(row["options"] or [])))
+    return found
+
+
+async def list_surveys(conn: AsyncConnection, since: datetime | None = None,
+                       until: datetime | None = None, survey_id: int | None = None) -> list[SurveyInfo]:
+    """Surveys (with their questions) opening in [since, until), oldest first."""
+    query = select(surveys)
+    if since is not None:
+        query = query.where(surveys.c.opens_at >= since)
+    if until is not None:
+        query = query.where(surveys.c.opens_at < until)
+    if survey_id is not None:
+        query = query.where(surveys.c.id == survey_id)
+    rows = (await conn.execute(query.order_by(surveys.c.opens_at, surveys.c.id))).mappings().all()
+    ids = [row["id"] for row in rows]
+    questions = await _questions(conn, ids)
+    audience_counts: dict[int, int] = {}
+    if ids:
+        counted = await conn.execute(select(survey_audience.c.survey_id, func.count()).where(
+            survey_audience.c.survey_id.in_(ids)).group_by(survey_audience.c.survey_id))
+        audience_counts = {sid: int(n) for sid, n in counted.all()}
+    return [SurveyInfo(
+        id=row["id"], series_id=row["series_id"], kind=row["kind"], title=row["title"], lang=row["lang"],
+        anonymity=row["anonymity"], status=row["status"], opens_at=as_utc(row["opens_at"]),
+        closes_at=_opt(row["closes_at"]), closed_at=_opt(row["closed_at"]),
+        respondent_count=int(row["respondent_count"] or 0),
+        invited=_invited(row["audience"], audience_counts.get(row["id"], 0)), created_by=row["created_by"],
+        questions=questions[row["id"]]) for row in rows]
+
+
+async def load_survey(conn: AsyncConnection, survey_id: int) -> SurveyInfo | None:
+    found = await list_surveys(conn, survey_id=survey_id)
+    return found[0] if found else None
+
+
+async def load_answers(conn: AsyncConnection, survey_id: int, municipality: str | None = None) -> list[AnswerInfo]:
+    query = select(survey_answers).where(survey_answers.c.survey_id == survey_id)
+    if municipality:
+        query = query.where(func.lower(survey_answers.c.municipality) == municipality.strip().lower())
+    rows = (await conn.execute(query.order_by(survey_answers.c.question_id, survey_answers.c.updated_at,
+                                              survey_answers.c.id))).mappings().all()
+    return [AnswerInfo(question_id=row["question_id"], value=row["value"], at=as_utc(row["updated_at"]),
+                       role=row["role"], municipality=row["municipality"], school=row["school"],
+                       user_id=row["user_id"]) for row in rows]
+
+
+async def list_meetings(conn: AsyncConnection, since: datetime | None = None, until: datetime | None = None,
+                        unit: str | None = None) -> list[MeetingInfo]:
+    """Meetings starting in [since, until) with invitation and answer counts (attendance for the funder)."""
+    query = select(conferences)
+    if since is not None:
+        query = query.where(conferences.c.start_at >= since)
+    if until is not None:
+        query = query.where(conferences.c.start_at < until)
+    if unit:
+        query = query.where(func.lower(conferences.c.unit) == unit.strip().lower())
+    rows = (await conn.execute(query.order_by(conferences.c.start_at, conferences.c.id))).mappings().all()
+    ids = [row["id"] for row in rows]
+    invited: dict[int, int] = {}
+    answers: dict[tuple[int, str], int] = {}
+    if ids:
+        invited = {cid: int(n) for cid, n in (await conn.execute(
+            select(conference_invitees.c.conference_id, func.count()).where(
+                conference_invitees.c.conference_id.in_(ids)).group_by(conference_invitees.c.conference_id))).all()}
+        answers = {(cid, status): int(n) for cid, status, n in (await conn.execute(
+            select(conference_rsvps.c.conference_id, conference_rsvps.c.status, func.count()).where(
+                conference_rsvps.c.conference_id.in_(ids))
+            .group_by(conference_rsvps.c.conference_id, conference_rsvps.c.status))).all()}
+    return [MeetingInfo(id=row["id"], title=row["title"], kind=row["kind"], unit=row["unit"],
+                        start_at=as_utc(row["start_at"]), status=row["status"], invited=invited.get(row["id"], 0),
+                        **{status: answers.get((row["id"], status), 0) for status in ("yes", "waitlist", "maybe", "no")})
+            for row in rows]
+
+
+def answer_label(question: QuestionInfo, value: str, lang: str) -> str:
+    """A stored value as people read it: 'Ja', an option's words, '4', or the text itself."""
+    if question.kind == "yesno":
+        return t(lang, f"report.value.{value}") if value in ("yes", "no") else value
+    if question.kind in ("single", "multi"):
+        labels = []
+        for part in value.split(","):
+            if part.strip().isdigit() and int(part) < len(question.options):
+                labels.append(question.options[int(part)])
+            elif part.strip():
+                labels.append(part)
+        return "; ".join(labels)
+    return value
+
+
+def answer_cell(question: QuestionInfo, value: str, lang: str) -> str | int:
+    """Like `answer_label`, but scales as numbers so a spreadsheet can compute with them."""
+    if question.is_scale and value.isdigit():
+        return int(value)
+    return answer_label(question, value, lang)

@@ -1,0 +1,387 @@
+"""The project team's report over a period: surveys, pulse trends, who answered, conference attendance
+and the question answerer's statistics. The same figures go to Slack (compact) and to one HTML file
+with the charts embedded as images, so it opens anywhere without an internet connection.
+
+Every survey number passes the small-group suppression in bot.reports.summary. Question statistics
+have no municipality (questions are logged without who asked), so a municipality filter applies to
+survey answers and meetings only; the report says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import html
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import and_, func, select
+
+from bot.db.engine import as_utc
+from bot.errors import UserError
+from bot.i18n import t
+from bot.questions.tables import feedback, question_log, unanswered
+from bot.reports import charts, data
+from bot.reports.audit import record, require_lead_logged
+from bot.reports.data import MeetingInfo
+from bot.reports.exports import role_name
+from bot.reports.summary import GroupSummary, SurveySummary, Trend, hidden_groups, summarize_survey, trends
+from bot.surveys.tables import survey_series
+from bot.ui import Context, Divider, Fields, Header, Message, Text, clip, esc
+from bot.users import Actor
+
+if TYPE_CHECKING:
+    from bot.runtime import Bot
+
+TOP_UNANSWERED = 10
+MAX_CHARTS = 12
+
+
+class Period(BaseModel):
+    first_day: date
+    last_day: date  # inclusive
+    municipality: str | None = None
+
+    def bounds(self, tz: Any) -> tuple[datetime, datetime]:
+        since = datetime.combine(self.first_day, time(0), tzinfo=tz).astimezone(UTC)
+        until = datetime.combine(self.last_day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+        return since, until
+
+
+def school_year_start(today: date) -> date:
+    """1 July: the Swedish school year's reporting start."""
+    return date(today.year if today.month >= 7 else today.year - 1, 7, 1)
+
+
+def parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError("report.errors.date", text=text) from None
+
+
+def parse_period(first: str | None, last: str | None, municipality: str | None, today: date) -> Period:
+    last_day = parse_day(last) if last else today
+    first_day = parse_day(first) if first else school_year_start(last_day)
+    if first_day > last_day:
+        raise UserError("report.errors.order")
+    return Period(first_day=first_day, last_day=last_day, municipality=(municipality or "").strip() or None)
+
+
+def parse_period_words(rest: str, today: date) -> Period:
+    """`/syv rapport [FROM [TO]] [municipality]`: dates first, the rest is the municipality."""
+    words = rest.split()
+    days: list[str] = []
+    while words and len(days) < 2 and words[0][:1].isdigit():
+        days.append(words.pop(0))
+    return parse_period(days[0] if days else None, days[1] if len(days) > 1 else None, " ".join(words), today)
+
+
+class QuestionStats(BaseModel):
+    asked: int = 0
+    answered: int = 0
+    declined: int = 0
+    helpful: int = 0
+    not_helpful: int = 0
+    by_role: list[GroupSummary] = Field(default_factory=list)
+    by_channel: dict[str, int] = Field(default_factory=dict)
+    by_month: list[tuple[str, int, int]] = Field(default_factory=list)  # (YYYY-MM, answered, declined)
+    top_unanswered: list[tuple[str, int]] = Field(default_factory=list)
+
+
+class ReportData(BaseModel):
+    period: Period
+    generated_at: datetime
+    min_group_size: int
+    surveys: list[SurveySummary]
+    trends: list[Trend]
+    meetings: list[MeetingInfo]
+    questions: QuestionStats
+
+
+async def _question_stats(bot: Bot, since: datetime, until: datetime) -> QuestionStats:
+    tz = bot.settings.tz
+    window = and_(question_log.c.asked_at >= since, question_log.c.asked_at < until)
+    async with bot.db.read() as conn:
+        rows = (await conn.execute(select(question_log.c.asked_at, question_log.c.role, question_log.c.answered,
+                                          question_log.c.channel_kind).where(window))).all()
+        votes = (await conn.execute(select(feedback.c.helpful, func.count()).where(
+            and_(feedback.c.created_at >= since, feedback.c.created_at < until)).group_by(feedback.c.helpful))).all()
+        open_questions = (await conn.execute(select(unanswered.c.question).where(
+            and_(unanswered.c.created_at >= since, unanswered.c.created_at < until)))).scalars().all()
+    stats = QuestionStats(asked=len(rows), answered=sum(1 for r in rows if r.answered))
+    stats.declined = stats.asked - stats.answered
+    for helpful, n in votes:
+        if helpful:
+            stats.helpful += int(n)
+        else:
+            stats.not_helpful += int(n)
+    roles = Counter(r.role for r in rows if r.role)
+    hide = hidden_groups(dict(roles), len(rows), bot.settings.min_group_size)
+    stats.by_role = [GroupSummary(dimension="role", name=name, hidden=name in hide,
+                                  n=None if name in hide else roles[name]) for name in sorted(roles)]
+    stats.by_channel = dict(sorted(Counter(r.channel_kind for r in rows).items()))
+    months: dict[str, list[int]] = {}
+    for row in sorted(rows, key=lambda r: r.asked_at):
+        key = f"{as_utc(row.asked_at).astimezone(tz):%Y-%m}"
+        months.setdefault(key, [0, 0])[0 if row.answered else 1] += 1
+    stats.by_month = [(key, a, d) for key, (a, d) in months.items()]
+    texts: Counter[str] = Counter()
+    shown: dict[str, str] = {}
+    for question in open_questions:
+        key = " ".join(question.casefold().split())
+        texts[key] += 1
+        shown.setdefault(key, question.strip())
+    stats.top_unanswered = [(shown[key], n) for key, n in texts.most_common(TOP_UNANSWERED)]
+    return stats
+
+
+async def gather(bot: Bot, actor: Actor, period: Period, via: str) -> ReportData:
+    """The report's figures (leads only; logged)."""
+    await require_lead_logged(bot, actor, "report")
+    tz = bot.settings.tz
+    since, until = period.bounds(tz)
+    min_size = bot.settings.min_group_size
+    summaries: list[SurveySummary] = []
+    async with bot.db.read() as conn:
+        for survey in await data.list_surveys(conn, since, until):
+            answers = await data.load_answers(conn, survey.id, period.municipality)
+            summaries.append(summarize_survey(survey, answers, min_size, actor.lang))
+        meetings = await data.list_meetings(conn, since, until, period.municipality)
+        series_titles = dict((await conn.execute(select(survey_series.c.id, survey_series.c.title))).tuples().all())
+    found_trends = trends(summaries)
+    for trend in found_trends:
+        trend.title = series_titles.get(trend.series_id, trend.title)
+    report = ReportData(period=period, generated_at=bot.clock.now(), min_group_size=min_size, surveys=summaries,
+                        trends=found_trends, meetings=meetings,
+                        questions=await _question_stats(bot, since, until))
+    await record(bot, actor, "report.create", first_day=str(period.first_day), last_day=str(period.last_day),
+                 municipality=period.municipality, via=via)
+    return report
+
+
+# --- figures shared by Slack and HTML -------------------------------------------------------------
+
+def percent(value: float | None) -> str:
+    return "" if value is None else f"{value:g} %"
+
+
+def question_line(lang: str, q: Any) -> str:
+    """One question's headline figure, or the suppression notice."""
+    if q.hidden:
+        return t(lang, "report.too_few")
+    if q.question.kind == "text":
+        return t(lang, "report.text_answers", n=q.n)
+    if q.mean is not None:
+        return t(lang, "report.mean_line", n=q.n, mean=f"{q.mean:g}", median=f"{q.median:g}")
+    if q.percent_yes is not None:
+        return t(lang, "report.yes_line", n=q.n, percent=f"{q.percent_yes:g}")
+    top = max(q.shares, key=lambda s: s.count) if q.shares else None
+    return t(lang, "report.top_line", n=q.n, top=top.label if top else "", percent=f"{top.percent:g}" if top else "0")
+
+
+def survey_headline(lang: str, s: SurveySummary) -> str:
+    survey = s.survey
+    rate = t(lang, "report.rate", rate=f"{survey.answer_rate:g}", invited=survey.invited) \
+        if survey.answer_rate is not None else ""
+    return t(lang, "report.survey_line", title=survey.title, anonymity=t(lang, f"report.anonymity.{survey.anonymity}"),
+             n=survey.respondent_count, rate=rate)
+
+
+def group_line(lang: str, groups: list[GroupSummary]) -> str:
+    parts = []
+    for g in groups:
+        name = role_name(lang, g.name) if g.dimension == "role" else g.name
+        parts.append(f"{name}: {t(lang, 'report.too_few_short') if g.hidden else g.n}")
+    return ", ".join(parts)
+
+
+def meeting_line(lang: str, m: MeetingInfo, tz: Any) -> str:
+    return t(lang, "report.meeting_line", title=m.title, day=f"{m.start_at.astimezone(tz):%Y-%m-%d}",
+             invited=m.invited, yes=m.yes, waitlist=m.waitlist, maybe=m.maybe, no=m.no)
+
+
+def figures_message(report: ReportData, lang: str, tz: Any) -> Message:
+    """The report's figures as one compact Slack message (the HTML file has the charts)."""
+    period = report.period
+    title = t(lang, "report.title.report", first=str(period.first_day), last=str(period.last_day))
+    blocks: list[Any] = [Header(text=esc(clip(title, 150)))]
+    if period.municipality:
+        blocks.append(Context(text=t(lang, "report.filtered", municipality=esc(period.municipality))))
+    q = report.questions
+    blocks.append(Fields(items=[
+        t(lang, "report.fig.surveys", n=len(report.surveys)),
+        t(lang, "report.fig.meetings", n=len(report.meetings)),
+        t(lang, "report.fig.questions", n=q.asked, answered=q.answered, declined=q.declined),
+        t(lang, "report.fig.helpful", up=q.helpful, down=q.not_helpful),
+    ]))
+    if report.surveys:
+        lines = []
+        for s in report.surveys[:10]:
+            lines.append(f"• {esc(survey_headline(lang, s))}")
+            for item in s.questions[:5]:
+                lines.append(f"   {item.question.number}. {esc(clip(item.question.text, 60))}: "
+                             f"{esc(question_line(lang, item))}")
+        blocks.append(Text(text=clip("\n".join(lines), 2900)))
+    if report.trends:
+        lines = [f"• {esc(clip(tr.question, 60))}: " + " → ".join(
+            t(lang, "report.too_few_short") if p.hidden or p.value is None else f"{p.value:g}" for p in tr.points)
+            for tr in report.trends[:8]]
+        blocks.append(Text(text=clip(t(lang, "report.h.trends") + "\n" + "\n".join(lines), 2900)))
+    if report.meetings:
+        lines = [f"• {esc(meeting_line(lang, m, tz))}" for m in report.meetings[:10]]
+        blocks.append(Text(text=clip(t(lang, "report.h.meetings") + "\n" + "\n".join(lines), 2900)))
+    if q.top_unanswered:
+        lines = [f"• {esc(clip(text, 90))} ({n})" for text, n in q.top_unanswered[:5]]
+        blocks.append(Text(text=clip(t(lang, "report.h.unanswered") + "\n" + "\n".join(lines), 2900)))
+    blocks.append(Divider())
+    blocks.append(Context(text=t(lang, "report.fig.footer", min=report.min_group_size)))
+    return Message(text=title, blocks=blocks)
+
+
+# --- HTML -----------------------------------------------------------------------------------------
+
+STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:960px;margin:2em auto;
+padding:0 1em;color:#1d2733;line-height:1.45}
+h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #2a6f97;padding-bottom:.2em;margin-top:2em}
+h3{margin-bottom:.3em}table{border-collapse:collapse;margin:.5em 0 1em;width:100%}
+th,td{border:1px solid #d0d7de;padding:.3em .5em;text-align:left;vertical-align:top}
+th{background:#eef3f7}td.num{text-align:right}.muted{color:#5c6b7a;font-size:.9em}
+.hidden{color:#8a5a00;font-style:italic}img{max-width:100%;height:auto}
+"""
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _img(png: bytes, alt: str) -> str:
+    return f'<img alt="{_e(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(cell for cell in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _td(value: object, num: bool = False, hidden: bool = False) -> str:
+    cls = ' class="hidden"' if hidden else ' class="num"' if num else ""
+    return f"<td{cls}>{_e(value)}</td>"
+
+
+def _survey_section(report: ReportData, s: SurveySummary, lang: str, tz: Any) -> str:
+    too_few = t(lang, "report.too_few")
+    survey = s.survey
+    parts = [f"<h3>{_e(survey.title)}</h3>",
+             f'<p class="muted">{_e(survey_headline(lang, s))} · '
+             f"{_e(t(lang, 'report.col.opens'))} {survey.opens_at.astimezone(tz):%Y-%m-%d}</p>"]
+    rows = []
+    for q in s.questions:
+        if q.hidden:
+            rows.append([_td(q.question.number, True), _td(q.question.text), _td(too_few, hidden=True),
+                         _td(""), _td("")])
+            continue
+        distribution = "; ".join(f"{sh.label}: {sh.count} ({sh.percent:g} %)" for sh in q.shares)
+        groups = group_line(lang, q.groups)
+        rows.append([_td(q.question.number, True), _td(q.question.text), _td(question_line(lang, q)),
+                     _td(distribution or t(lang, "report.free_text")), _td(groups)])
+    parts.append(_table([t(lang, "report.col.question_no"), t(lang, "report.col.question"),
+                         t(lang, "report.col.result"), t(lang, "report.col.distribution"),
+                         t(lang, "report.col.groups")], rows))
+    if s.respondents_by:
+        parts.append(f"<p>{_e(t(lang, 'report.h.who_answered'))}: {_e(group_line(lang, s.respondents_by))}</p>")
+    return "\n".join(parts)
+
+
+def render_html(report: ReportData, lang: str, tz: Any) -> str:
+    """The whole report as one self-contained HTML page (charts inline; no external resources)."""
+    period = report.period
+    title = t(lang, "report.title.report", first=str(period.first_day), last=str(period.last_day))
+    out = [f'<!DOCTYPE html><html lang="{_e(lang)}"><head><meta charset="utf-8">',
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
+           f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>",
+           f"<h1>{_e(title)}</h1>",
+           f'<p class="muted">{_e(t(lang, "report.generated", at=f"{report.generated_at.astimezone(tz):%Y-%m-%d %H:%M}"))}'
+           f" · {_e(t(lang, 'report.fig.footer', min=report.min_group_size))}</p>"]
+    if period.municipality:
+        out.append(f"<p><strong>{_e(t(lang, 'report.filtered', municipality=period.municipality))}</strong></p>")
+    charts_left = MAX_CHARTS
+
+    out.append(f"<h2>{_e(t(lang, 'report.h.surveys'))}</h2>")
+    if not report.surveys:
+        out.append(f"<p>{_e(t(lang, 'report.none'))}</p>")
+    for summary in report.surveys:
+        out.append(_survey_section(report, summary, lang, tz))
+
+    out.append(f"<h2>{_e(t(lang, 'report.h.trends'))}</h2>")
+    if not report.trends:
+        out.append(f"<p>{_e(t(lang, 'report.no_trends'))}</p>")
+    for trend in report.trends:
+        scale = trend.kind in ("scale5", "scale10")
+        y_max = 100.0 if not scale else 5.0 if trend.kind == "scale5" else 10.0
+        label = t(lang, "report.mean") if scale else t(lang, "report.percent_yes")
+        out.append(f"<h3>{_e(trend.title)}: {_e(trend.question)}</h3>")
+        if charts_left > 0 and any(p.value is not None for p in trend.points):
+            charts_left -= 1
+            png = charts.trend_png(trend.question, [(p.opens_at, p.value) for p in trend.points], label, y_max)
+            out.append(_img(png, f"{trend.title}: {trend.question}"))
+        rows = [[_td(f"{p.opens_at.astimezone(tz):%Y-%m-%d}"),
+                 _td(t(lang, "report.too_few"), hidden=True) if p.hidden else _td(p.n, True),
+                 _td("" if p.value is None else f"{p.value:g}", True)] for p in trend.points]
+        out.append(_table([t(lang, "report.col.opens"), t(lang, "report.col.answers"), label], rows))
+
+    out.append(f"<h2>{_e(t(lang, 'report.h.meetings'))}</h2>")
+    if not report.meetings:
+        out.append(f"<p>{_e(t(lang, 'report.none'))}</p>")
+    else:
+        if charts_left > 0:
+            charts_left -= 1
+            labels = [f"{m.start_at.astimezone(tz):%Y-%m-%d} {m.title}" for m in report.meetings]
+            out.append(_img(charts.grouped_bars_png(t(lang, "report.h.meetings"), labels, [
+                (t(lang, "report.col.yes"), [m.yes for m in report.meetings]),
+                (t(lang, "report.col.waitlist"), [m.waitlist for m in report.meetings]),
+                (t(lang, "report.col.maybe"), [m.maybe for m in report.meetings])]), t(lang, "report.h.meetings")))
+        rows = [[_td(m.title), _td(f"{m.start_at.astimezone(tz):%Y-%m-%d %H:%M}"), _td(m.unit or ""),
+                 _td(t(lang, f"report.meeting_status.{m.status}")), _td(m.invited, True), _td(m.yes, True),
+                 _td(m.waitlist, True), _td(m.maybe, True), _td(m.no, True)] for m in report.meetings]
+        out.append(_table([t(lang, f"report.col.{c}") for c in ("meeting", "start", "unit", "status", "invited", "yes",
+                                                                   "waitlist", "maybe", "no")], rows))
+
+    q = report.questions
+    out.append(f"<h2>{_e(t(lang, 'report.h.questions'))}</h2>")
+    if period.municipality:
+        out.append(f'<p class="muted">{_e(t(lang, "report.questions_all"))}</p>')
+    out.append(_table([t(lang, f"report.col.{c}") for c in ("asked", "answered", "declined", "helpful", "not_helpful")],
+                      [[_td(q.asked, True), _td(q.answered, True), _td(q.declined, True), _td(q.helpful, True),
+                        _td(q.not_helpful, True)]]))
+    if q.by_month and charts_left > 0:
+        charts_left -= 1
+        out.append(_img(charts.grouped_bars_png(t(lang, "report.h.per_month"), [m for m, _, _ in q.by_month], [
+            (t(lang, "report.col.answered"), [a for _, a, _ in q.by_month]),
+            (t(lang, "report.col.declined"), [d for _, _, d in q.by_month])]), t(lang, "report.h.per_month")))
+    if q.by_role:
+        out.append(f"<p>{_e(t(lang, 'report.h.by_role'))}: {_e(group_line(lang, q.by_role))}</p>")
+    if q.by_channel:
+        channels = ", ".join(f"{t(lang, f'report.channel.{k}')}: {n}" for k, n in q.by_channel.items())
+        out.append(f"<p>{_e(t(lang, 'report.h.by_channel'))}: {_e(channels)}</p>")
+    out.append(f"<h3>{_e(t(lang, 'report.h.unanswered'))}</h3>")
+    if q.top_unanswered:
+        out.append(_table([t(lang, "report.col.question"), t(lang, "report.col.times")],
+                          [[_td(text), _td(n, True)] for text, n in q.top_unanswered]))
+    else:
+        out.append(f"<p>{_e(t(lang, 'report.none'))}</p>")
+    out.append(f'<p class="muted">{_e(t(lang, "report.html_footer"))}</p></body></html>')
+    return "\n".join(out)
+
+
+async def report_html(report: ReportData, lang: str, tz: Any) -> bytes:
+    """Charts take a moment to draw: do it off the event loop."""
+    return (await asyncio.to_thread(render_html, report, lang, tz)).encode("utf-8")
+
+
+def report_filename(lang: str, period: Period) -> str:
+    return f"{t(lang, 'report.file.report')}-{period.first_day}-{period.last_day}.html"
