@@ -71,13 +71,13 @@ def settings(db_path: Path, fake_slack: FakeSlack) -> Settings:
 
 
 @pytest.fixture
-async def bot(settings: Settings, clock: FakeClock) -> AsyncIterator[Bot]:
+async def bot(settings: Settings, clock: FakeClock, tmp_path: Path) -> AsyncIterator[Bot]:
     """A core Bot over the real database, with a console messenger capturing what it sends."""
     from bot.console import ConsoleMessenger
 
     lines: list[str] = []
     instance = Bot(settings=settings, db=Database(settings.database_url),
-                   messenger=ConsoleMessenger(lines.append, settings.content_dir.parent / "data" / "test-files"),
+                   messenger=ConsoleMessenger(lines.append, tmp_path / "files"),
                    clock=clock)
     instance.state["console_lines"] = lines
     await instance.start()

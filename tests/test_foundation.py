@@ -135,14 +135,14 @@ async def test_rate_limited_calls_are_retried(bot: Bot, settings: object, fake_s
     assert methods == ["chat.postMessage#429", "chat.postMessage#500", "chat.postMessage"]
 
 
-async def test_console_walks_help_language_and_buttons(bot: Bot) -> None:
+async def test_console_walks_help_language_and_buttons(bot: Bot, tmp_path: Path) -> None:
     lines: list[str] = []
     inputs = iter(["/syv hjälp", "/syv språk en", "help", "quit"])
 
     async def read(prompt: str) -> str | None:
         return next(inputs, None)
 
-    messenger = ConsoleMessenger(lines.append, Path("data/test-files"))
+    messenger = ConsoleMessenger(lines.append, tmp_path / "files")
     bot.messenger = messenger
     await Console(bot, messenger, "UCON", read, lines.append).run()
     output = "\n".join(lines)

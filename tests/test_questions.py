@@ -154,14 +154,14 @@ async def test_slash_command_answers_ephemerally_in_english(slack: SlackDriver, 
     assert reply["response_type"] == "ephemeral" and "Read more" in text_of(reply)
 
 
-async def test_console_question_read_more_and_feedback(bot: Bot) -> None:
+async def test_console_question_read_more_and_feedback(bot: Bot, tmp_path: Path) -> None:
     lines: list[str] = []
     inputs = iter(["vad är prao?", "1", "2", "quit"])
 
     async def read(prompt: str) -> str | None:
         return next(inputs, None)
 
-    messenger = ConsoleMessenger(lines.append, Path("data/test-files"))
+    messenger = ConsoleMessenger(lines.append, tmp_path / "files")
     bot.messenger = messenger
     await Console(bot, messenger, "UCON", read, lines.append).run()
     output = "\n".join(lines)
