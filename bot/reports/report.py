@@ -23,7 +23,7 @@ from bot.db.engine import as_utc
 from bot.errors import UserError
 from bot.i18n import t
 from bot.questions.tables import feedback, question_log, unanswered
-from bot.reports import charts, data
+from bot.reports import data
 from bot.reports.audit import record, require_lead_logged
 from bot.reports.data import MeetingInfo
 from bot.reports.exports import role_name
@@ -299,6 +299,8 @@ def _survey_section(report: ReportData, s: SurveySummary, lang: str, tz: Any) ->
 
 def render_html(report: ReportData, lang: str, tz: Any) -> str:
     """The whole report as one self-contained HTML page (charts inline; no external resources)."""
+    from bot.reports import charts  # matplotlib loads only when a report is drawn: keeps start-up fast
+
     period = report.period
     title = t(lang, "report.title.report", first=str(period.first_day), last=str(period.last_day))
     out = [f'<!DOCTYPE html><html lang="{_e(lang)}"><head><meta charset="utf-8">',
