@@ -582,3 +582,17 @@ async def test_a_big_meeting_stays_within_slack_limits(bot: Bot) -> None:
         counts = await service.counts(conn, conf.id)
     validate_blocks(message_kwargs(invitation(conf, "sv", TZ, counts=counts))["blocks"])
     assert counts.yes == 200 and counts.waitlist == 100
+
+
+def test_content_check_reports_broken_meeting_templates(tmp_path: Path) -> None:
+    from bot.conferences.templates import check_templates
+    from bot.settings import CONTENT_DIR
+
+    assert check_templates(CONTENT_DIR / "meetings") == []
+    good = next((CONTENT_DIR / "meetings").glob("*.yaml")).read_text(encoding="utf-8")
+    (tmp_path / "copy.yaml").write_text(good, encoding="utf-8")
+    (tmp_path / "broken.yaml").write_text(good.replace("https://", "ftp://"), encoding="utf-8")
+    (tmp_path / "invalid.yaml").write_text("id: x\nmeetings: []\n", encoding="utf-8")
+    problems = "\n".join(check_templates(tmp_path))
+    assert "is also used by" in problems and "is not a web link" in problems
+    assert "invalid.yaml: name: Field required" in problems

@@ -13,7 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import yaml
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from bot.conferences.models import Kind, MaterialLink
 
@@ -59,15 +59,51 @@ class ProposedMeeting(BaseModel):
 
 
 @lru_cache(maxsize=8)
-def _load(directory: str) -> tuple[SeriesTemplate, ...]:
+def _load(directory: str, _fingerprint: tuple[tuple[str, float], ...]) -> tuple[SeriesTemplate, ...]:
     found = []
     for path in sorted(Path(directory).glob("*.yaml")):
         found.append(SeriesTemplate(**yaml.safe_load(path.read_text(encoding="utf-8"))))
     return tuple(found)
 
 
+def _fingerprint(directory: Path) -> tuple[tuple[str, float], ...]:
+    """File names and modification times: an edited template is read again, an unchanged one is not."""
+    return tuple((p.name, p.stat().st_mtime) for p in sorted(directory.glob("*.yaml")))
+
+
 def load_templates(content_dir: Path) -> list[SeriesTemplate]:
-    return list(_load(str(content_dir / "meetings")))
+    directory = content_dir / "meetings"
+    return list(_load(str(directory), _fingerprint(directory)))
+
+
+def check_templates(directory: Path) -> list[str]:
+    """Every problem in the meeting templates as "file: field: message", for `samsyv content check`."""
+    problems: list[str] = []
+    ids: dict[str, str] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            template = SeriesTemplate(**(yaml.safe_load(path.read_text(encoding="utf-8")) or {}))
+        except yaml.YAMLError as exc:
+            problems.append(f"{path}: not valid YAML: {exc}")
+            continue
+        except (ValidationError, TypeError) as exc:
+            errors = exc.errors() if isinstance(exc, ValidationError) else [{"loc": (), "msg": str(exc)}]
+            problems += [f"{path}: {'.'.join(str(p) for p in e['loc']) or 'template'}: {e['msg']}" for e in errors]
+            continue
+        if template.id in ids:
+            problems.append(f"{path}: id: '{template.id}' is also used by {ids[template.id]}")
+        ids[template.id] = str(path)
+        numbers = [m.number for m in template.meetings]
+        if len(set(numbers)) != len(numbers):
+            problems.append(f"{path}: meetings: two meetings have the same number")
+        offsets = [m.week_offset for m in template.meetings]
+        if offsets != sorted(offsets):
+            problems.append(f"{path}: meetings: week_offset must grow from one meeting to the next")
+        for meeting in template.meetings:
+            for link in meeting.material:
+                if not link.url.startswith(("https://", "http://")):
+                    problems.append(f"{path}: meetings.{meeting.number}.material: '{link.url}' is not a web link")
+    return problems
 
 
 def find_template(content_dir: Path, template_id: str | None) -> SeriesTemplate | None:
