@@ -40,14 +40,12 @@ OutputFn = Callable[[str], None]
 
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
 _MENTION = re.compile(r"<[@#!]([^|>]+)(?:\|[^>]+)?>")
-_BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
 
 
 def plain(mrkdwn: str) -> str:
     """mrkdwn as terminal text: links as 'label (url)', mentions as '@U1', entities unescaped."""
     text = _LINK.sub(r"\2 (\1)", mrkdwn)
     text = _MENTION.sub(lambda m: "@" + m.group(1), text)
-    text = _BOLD.sub(r"\1", text)
     return html.unescape(text)
 
 
