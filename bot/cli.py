@@ -107,6 +107,12 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _web(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.web.__main__ import serve
+
+    return await serve(settings)
+
+
 async def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     await upgrade(settings.database_url)
     print("database is up to date")
@@ -129,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     console = command(sub.add_parser("console", help="chat with the bot locally over the same flows"), _console)
     console.add_argument("--user", default="U_CONSOLE", help="the user ID to act as")
     console.add_argument("--role", default="lead", choices=["lead", "counsellor", "staff", "pupil"])
+
+    command(sub.add_parser("web", help="serve only the pupils' survey pages (/s/<token>) on PORT"), _web)
 
     db = sub.add_parser("db", help="database: upgrade, backup, purge").add_subparsers(dest="db_command",
                                                                                      metavar="ACTION")

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     database_url: str = "sqlite+aiosqlite:///data/samsyv.db"
     port: int = Field(default=3000, ge=1, le=65535)
+    public_url: str = "http://localhost:3000"  # where pupils reach the web survey pages (/s/<token>)
     bot_timezone: str = "Europe/Stockholm"
     default_language: str = "sv"
     project_leads: str = ""
@@ -61,6 +62,14 @@ class Settings(BaseSettings):
     def _async_driver(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")) or len(value) <= len("https://"):
+            raise ValueError("must be a web address such as https://samsyv.example.se")
         return value
 
     @field_validator("reminder_offsets_hours")

@@ -2,6 +2,8 @@
 
 Socket Mode needs no public URL (what a school IT department can run); HTTP mode serves
 `POST /slack/events` with signature verification and `GET /healthz`, and scales to several instances.
+Both also serve the pupils' survey pages `GET/POST /s/{token}` (bot/web) on PORT, so pupils under
+Slack's age limit can answer through a web link whichever mode a school runs.
 """
 
 from __future__ import annotations
@@ -66,7 +68,9 @@ async def build(settings: Settings) -> tuple[Bot, AsyncApp]:
     return bot, app
 
 
-def http_app(app: AsyncApp) -> web.Application:
+def http_app(app: AsyncApp, bot: Bot | None = None) -> web.Application:
+    """POST /slack/events and GET /healthz; with `bot`, also the pupil pages GET/POST /s/{token}."""
+
     async def events(request: web.Request) -> web.Response:
         bolt_response = await app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
@@ -77,6 +81,10 @@ def http_app(app: AsyncApp) -> web.Application:
     web_app = web.Application()
     web_app.router.add_post("/slack/events", events)
     web_app.router.add_get("/healthz", healthz)
+    if bot is not None:
+        from bot.web.app import add_routes
+
+        add_routes(web_app, bot)
     return web_app
 
 
@@ -84,11 +92,13 @@ async def run_http(settings: Settings) -> int:
     if not settings.slack_bot_token or not settings.slack_signing_secret:
         print("Invalid setting SLACK_SIGNING_SECRET: HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
         return 2
+    from bot.web.app import PrivateAccessLogger
+
     bot, app = await build(settings)
-    runner = web.AppRunner(http_app(app))
+    runner = web.AppRunner(http_app(app, bot), access_log_class=PrivateAccessLogger)  # no link tokens in logs
     await runner.setup()
     await web.TCPSite(runner, "0.0.0.0", settings.port).start()
-    log.info("HTTP mode on port %s: POST /slack/events, GET /healthz", settings.port)
+    log.info("HTTP mode on port %s: POST /slack/events, GET /healthz, pupil pages /s/...", settings.port)
     stop = asyncio.Event()
     try:
         await run_forever(bot, stop)
@@ -106,11 +116,31 @@ async def run_socket_mode(settings: Settings) -> int:
     handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
     stop = asyncio.Event()
     loop_task = asyncio.create_task(run_forever(bot, stop))
+    pages = await serve_pupil_pages(bot, settings.port)
     log.info("connecting to Slack over Socket Mode")
     try:
         await handler.start_async()
     finally:
         stop.set()
         await loop_task
+        if pages is not None:
+            await pages.cleanup()
         await bot.stop()
     return 0
+
+
+async def serve_pupil_pages(bot: Bot, port: int) -> web.AppRunner | None:
+    """The pupil pages (and GET /healthz) on PORT beside the socket; a busy port is logged, not fatal,
+    because the Slack side works without them."""
+    from bot.web.app import PrivateAccessLogger, pupil_app
+
+    runner = web.AppRunner(pupil_app(bot), access_log_class=PrivateAccessLogger)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "0.0.0.0", port).start()
+    except OSError as exc:
+        log.error("pupil survey pages not served: port %s: %s", port, exc)
+        await runner.cleanup()
+        return None
+    log.info("pupil survey pages on port %s (links: %s/s/...)", port, bot.settings.public_url)
+    return runner

@@ -167,7 +167,7 @@ def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    for name in ("run", "console", "db", "content", "export"):
+    for name in ("run", "console", "web", "db", "content", "export", "ask", "report"):
         assert name in out
 
 

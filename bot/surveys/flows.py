@@ -53,6 +53,7 @@ from bot.ui import (
     esc,
 )
 from bot.users import Actor, Role, require_lead
+from bot.web import tables as _web_tables  # noqa: F401  (survey_links on the metadata, e.g. for "forget me")
 
 if TYPE_CHECKING:
     from bot.runtime import Bot
@@ -119,6 +120,11 @@ async def poll_command(bot: Bot, actor: Actor, rest: str, request: CommandReques
 @registry.command("survey", min_role=Role.lead, help_key="help.cmd.survey")
 async def survey_command(bot: Bot, actor: Actor, rest: str, request: CommandRequest) -> list[Outcome]:
     require_lead(actor)
+    from bot.web import lead as web_lead  # here, not at the top: bot.web imports the surveys core
+
+    link = await web_lead.link_command(bot, actor, rest)  # `/syv enkät länk <id>`: a web link for pupils
+    if link is not None:
+        return link
     if rest.strip().lower() in {"lista", "list"}:
         items = await service.recent_surveys(bot.db)
         return [Reply(message=survey_list_message(items, actor.lang, bot.settings.tz))]
@@ -331,9 +337,24 @@ async def _on_stop(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
     return _reply(t(actor.lang, "surveys.series.stopped", title=esc(survey.title_in(actor.lang))))
 
 
+async def _on_link(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    require_lead(actor)
+    from bot.web import lead as web_lead
+
+    return await web_lead.on_link_click(bot, actor, event.value)
+
+
+async def _on_unlink(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    require_lead(actor)
+    from bot.web import lead as web_lead
+
+    return await web_lead.on_revoke_click(bot, actor, event.value)
+
+
 _ACTIONS = {
     "answer": _on_answer, "step": _on_step, "goto": _on_goto, "write": _on_write, "form": _on_form,
     "results": _on_results, "nudge": _on_nudge, "close": _on_close, "stop": _on_stop,
+    "link": _on_link, "unlink": _on_unlink,  # web links for pupils (bot/web/lead.py)
 }
 
 

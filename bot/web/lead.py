@@ -1,0 +1,81 @@
+"""The lead's side of pupil links, in the front-end neutral UI model: the "Webblänk för elever" button,
+`/syv enkät länk <id>` and revoking. Slack and the console render these replies like any other."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.errors import UserError
+from bot.i18n import t, words
+from bot.surveys import service
+from bot.surveys.models import Status
+from bot.ui import Actions, Block, Button, Context, Message, Outcome, Reply, Text, esc, local_time
+from bot.users import Actor, require_lead
+from bot.web.links import create_link, link_url, revoke_links
+
+if TYPE_CHECKING:
+    from bot.runtime import Bot
+
+LINK_ACTION = "survey:link"  # on the lead's survey controls (bot/surveys/views.py)
+REVOKE_ACTION = "survey:unlink"
+
+
+def _number(text: str) -> int:
+    cleaned = text.strip().lstrip("#")
+    if not cleaned.isdigit():
+        raise UserError("web.link.usage")
+    return int(cleaned)
+
+
+def _reply(text: str, *more: Block) -> list[Outcome]:
+    return [Reply(message=Message(text=text, blocks=[Text(text=text), *more]))]
+
+
+async def link_outcomes(bot: Bot, actor: Actor, survey_id: int) -> list[Outcome]:
+    """Create a pupil link and show its URL (once: only its hash is stored) with a button to revoke it."""
+    require_lead(actor)
+    lang = actor.lang
+    created = await create_link(bot.db, actor, survey_id, bot.clock.now())
+    survey = await service.get_survey(bot.db, survey_id)
+    url = link_url(bot.settings.public_url, created.token)
+    heading = t(lang, "web.link.created", id=survey.id, title=esc(survey.title_in(lang)))
+    blocks: list[Block] = [Text(text=heading), Text(text=esc(url)), Context(text=t(lang, "web.link.share_hint"))]
+    if survey.status == Status.scheduled:
+        blocks.append(Context(text=t(lang, "web.link.scheduled",
+                                     when=local_time(survey.opens_at, bot.settings.tz, lang))))
+    blocks.append(Context(text=t(lang, "web.link.revoke_hint", id=survey.id)))
+    blocks.append(Actions(buttons=[Button(label=t(lang, "web.button.revoke"), action=REVOKE_ACTION,
+                                          value=f"{survey.id}:{created.link_id}", style="danger")]))
+    return [Reply(message=Message(text=f"{heading} {esc(url)}", blocks=blocks))]
+
+
+async def revoke_outcomes(bot: Bot, actor: Actor, survey_id: int, link_id: int | None = None) -> list[Outcome]:
+    require_lead(actor)
+    count = await revoke_links(bot.db, actor, survey_id, bot.clock.now(), link_id)
+    if count == 0:
+        return _reply(t(actor.lang, "web.link.none_active", id=survey_id))
+    return _reply(t(actor.lang, "web.link.revoked", id=survey_id, count=count))
+
+
+async def on_link_click(bot: Bot, actor: Actor, value: str) -> list[Outcome]:
+    """The "Webblänk för elever" button: its value is the survey id."""
+    return await link_outcomes(bot, actor, _number(value))
+
+
+async def on_revoke_click(bot: Bot, actor: Actor, value: str) -> list[Outcome]:
+    """The "Återkalla länken" button: "<survey id>:<link id>"."""
+    survey_id, _, link_id = value.partition(":")
+    return await revoke_outcomes(bot, actor, _number(survey_id), _number(link_id) if link_id else None)
+
+
+async def link_command(bot: Bot, actor: Actor, rest: str) -> list[Outcome] | None:
+    """`/syv enkät länk 12` and `/syv enkät länk återkalla 12`; None when `rest` is something else."""
+    parts = rest.strip().split()
+    if not parts or parts[0].lower() not in words("web.words.link"):
+        return None
+    require_lead(actor)
+    if len(parts) == 3 and parts[1].lower() in words("web.words.revoke"):
+        return await revoke_outcomes(bot, actor, _number(parts[2]))
+    if len(parts) != 2:
+        raise UserError("web.link.usage")
+    return await link_outcomes(bot, actor, _number(parts[1]))

@@ -1,0 +1,149 @@
+"""What keeps the pupil pages safe without accounts: the browser's random respondent id, the CSRF
+token bound to it, a per-IP rate limit and a cap on the request body.
+
+The respondent id lives in an HttpOnly, SameSite=Strict cookie. The core never sees it: it gets
+`respondent_key(cookie)`, a one-way hash, so even a confidential survey stores no value that would
+let someone act as that browser. Anonymous surveys store not even that (the core's keyed hash,
+deleted at close, is all that links a browser to its answers while the survey is open).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import secrets
+import string
+import time
+from collections import deque
+from collections.abc import Callable
+
+from aiohttp import web
+
+COOKIE_NAME = "samsyv_respondent"
+COOKIE_PATH = "/s/"
+COOKIE_MAX_AGE = 180 * 24 * 3600  # a school term or two: long enough to change answers, not forever
+COOKIE_BYTES = 24
+_COOKIE_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-_")
+
+MAX_BODY_BYTES = 128 * 1024  # 10 free-text answers of 500 characters, percent-encoded, fit easily
+MAX_FORM_FIELDS = 200
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def new_respondent_id() -> str:
+    return secrets.token_urlsafe(COOKIE_BYTES)
+
+
+def valid_respondent_id(value: str | None) -> bool:
+    return value is not None and len(value) == 32 and set(value) <= _COOKIE_CHARACTERS
+
+
+def respondent_key(cookie: str) -> str:
+    """The opaque key the survey core sees for this browser (never the cookie itself)."""
+    return "web:" + hashlib.sha256(f"samsyv-web-respondent|{cookie}".encode()).hexdigest()[:40]
+
+
+def csrf_token(cookie: str, survey_id: int) -> str:
+    """Bound to the browser's secret cookie: a page on another site cannot know or compute it."""
+    return hmac.new(cookie.encode(), f"csrf|{survey_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_ok(cookie: str | None, survey_id: int, sent: str | None) -> bool:
+    if not valid_respondent_id(cookie) or not sent:
+        return False
+    assert cookie is not None
+    return hmac.compare_digest(csrf_token(cookie, survey_id), sent)
+
+
+def set_respondent_cookie(response: web.StreamResponse, cookie: str, secure: bool) -> None:
+    response.set_cookie(COOKIE_NAME, cookie, max_age=COOKIE_MAX_AGE, path=COOKIE_PATH, httponly=True,
+                        samesite="Strict", secure=secure)
+
+
+async def read_body(request: web.Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, refused as soon as it grows past `limit` (whatever Content-Length claims)."""
+    if request.content_length is not None and request.content_length > limit:
+        raise BodyTooLarge()
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(16 * 1024):
+        body.extend(chunk)
+        if len(body) > limit:
+            raise BodyTooLarge()
+    return bytes(body)
+
+
+def client_ip(request: web.Request) -> str:
+    """The caller's address. X-Forwarded-For is believed only from a proxy on a private or loopback
+    address (the usual reverse proxy in front of the bot), and then only its last hop."""
+    peer = request.remote or "unknown"
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if forwarded:
+        try:
+            trusted = ipaddress.ip_address(peer).is_private or ipaddress.ip_address(peer).is_loopback
+        except ValueError:
+            trusted = False
+        last = forwarded.split(",")[-1].strip()
+        if trusted and last:
+            return last
+    return peer
+
+
+class RateLimiter:
+    """At most `limit` requests per `window` seconds per key (a sliding window, in memory).
+
+    Generous on purpose: a whole class often shares one school IP address. It stops form spam, not
+    determined attackers (a reverse proxy does that). Memory stays bounded: idle keys are dropped.
+    """
+
+    MAX_KEYS = 20_000
+
+    def __init__(self, limit: int, window: float = 60.0, now: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window, self.now = limit, window, now
+        self._hits: dict[str, deque[float]] = {}
+
+    def allow(self, key: str) -> bool:
+        now = self.now()
+        hits = self._hits.get(key)
+        if hits is None:
+            if len(self._hits) >= self.MAX_KEYS:
+                self._forget_idle(now)
+            hits = self._hits[key] = deque()
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            return False
+        hits.append(now)
+        return True
+
+    def _forget_idle(self, now: float) -> None:
+        for key in [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window]:
+            del self._hits[key]
+        if len(self._hits) >= self.MAX_KEYS:  # still full: everybody is busy; start over
+            self._hits.clear()
+
+
+def preferred_language(query_lang: str | None, accept_language: str | None, default: str = "sv") -> str:
+    """?lang=sv|en wins; otherwise the Accept-Language entry with the highest weight among sv and en."""
+    if query_lang in ("sv", "en"):
+        return query_lang
+    best: tuple[float, int, str] | None = None
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        if primary not in ("sv", "en"):
+            continue
+        weight = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        if weight > 0 and (best is None or (weight, -position) > (best[0], best[1])):
+            best = (weight, -position, primary)
+    return best[2] if best else default

@@ -1,0 +1,584 @@
+"""Pupil web links end to end: a real aiohttp server on 127.0.0.1, a real SQLite file, the survey core.
+
+A pupil here is an aiohttp client session with its own cookie jar (one browser); the lead acts through
+the same core flows as Slack and the console.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import yaml
+from aiohttp import web
+from sqlalchemy import func, select
+
+from bot.console import Console, ConsoleMessenger
+from bot.errors import Forbidden
+from bot.interactions import ActionEvent, CommandRequest
+from bot.runtime import Bot, handle_action, handle_command
+from bot.settings import CONTENT_DIR, Settings
+from bot.surveys import delivery, service
+from bot.surveys.models import Anonymity, Audience, QuestionDraft, QuestionKind, SurveyDraft
+from bot.surveys.tables import survey_answers
+from bot.ui import Reply
+from bot.users import Actor, Role
+from bot.web.app import PrivateAccessLogger, pupil_app
+from bot.web.links import create_link, token_hash
+from bot.web.security import COOKIE_NAME, respondent_key
+from bot.web.tables import survey_links
+from tests.conftest import LEAD, SlackDriver, text_of
+from tests.fakeslack import FakeSlack
+from tests.test_surveys_anonymity import every_text_value, raw_bytes
+
+LEAD_ACTOR = Actor(user_id=LEAD, role=Role.lead)
+PUPIL = Actor(user_id="UPUPIL1", role=Role.pupil)
+EVIL_TITLE = '<script>alert("x")</script> Framtid & "val"'
+URL = re.compile(r"https?://[^\s|>]+/s/([A-Za-z0-9_-]+)")
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+@dataclass
+class Server:
+    base: str
+    pages: Any = None
+
+
+@dataclass
+class Browser:
+    """One pupil's browser: its own cookie jar, like a phone or a school Chromebook."""
+
+    base: str
+    session: aiohttp.ClientSession
+    last_html: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    async def open(self, path: str, **headers: str) -> tuple[int, str]:
+        """GET, following our one-hop bounce page the way a browser follows its meta refresh."""
+        async with self.session.get(self.base + path, headers=headers or None, allow_redirects=False) as resp:
+            status, body = resp.status, await resp.text()
+            self.headers = dict(resp.headers)
+        refresh = re.search(r'http-equiv="refresh" content="0;url=([^"]+)"', body)
+        if refresh is not None:
+            next_path = refresh.group(1).replace("&amp;", "&")
+            async with self.session.get(self.base + next_path, headers=headers or None) as resp:
+                status, body = resp.status, await resp.text()
+                self.headers = dict(resp.headers)
+        self.last_html = body
+        return status, body
+
+    def csrf(self) -> str:
+        found = re.search(r'name="csrf" value="([0-9a-f]+)"', self.last_html)
+        assert found is not None, "the form has a CSRF token"
+        return found.group(1)
+
+    async def send(self, path: str, fields: list[tuple[str, str]], csrf: str | None = "auto") -> tuple[int, str]:
+        data = list(fields)
+        if csrf == "auto":
+            data.append(("csrf", self.csrf()))
+        elif csrf is not None:
+            data.append(("csrf", csrf))
+        async with self.session.post(self.base + path, data=data) as resp:
+            return resp.status, await resp.text()
+
+    def cookie(self) -> str | None:
+        for morsel in self.session.cookie_jar:
+            if morsel.key == COOKIE_NAME:
+                return morsel.value
+        return None
+
+
+@pytest.fixture
+async def server(bot: Bot) -> AsyncIterator[Server]:
+    runner = web.AppRunner(pupil_app(bot))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield Server(f"http://127.0.0.1:{port}")
+    await bot.coalescer.drain()
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def browser_factory(server: Server) -> AsyncIterator[Callable[[], Browser]]:
+    sessions: list[aiohttp.ClientSession] = []
+
+    def make() -> Browser:
+        session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))  # 127.0.0.1 is an IP
+        sessions.append(session)
+        return Browser(server.base, session)
+
+    yield make
+    for session in sessions:
+        await session.close()
+
+
+async def make_survey(bot: Bot, anonymity: Anonymity = Anonymity.anonymous, title: str = EVIL_TITLE,
+                      closes_in_hours: float | None = None) -> int:
+    """Every question kind, created and opened through the core, posted in channel C1."""
+    from datetime import timedelta
+
+    closes_at = bot.clock.now() + timedelta(hours=closes_in_hours) if closes_in_hours else None
+    draft = SurveyDraft(title=title, anonymity=anonymity, audience=Audience(channels=["C1"]), closes_at=closes_at,
+                        questions=[
+                            QuestionDraft(kind=QuestionKind.scale5, text="Hur mycket har du tänkt på framtiden?",
+                                          low_label="Inte alls", high_label="<b>Jättemycket</b>"),
+                            QuestionDraft(kind=QuestionKind.scale10, text="Hur troligt är gymnasiet?"),
+                            QuestionDraft(kind=QuestionKind.yesno, text="Har du haft prao?"),
+                            QuestionDraft(kind=QuestionKind.single, text="Vilket program lockar?",
+                                          options=["El", "Bygg", "<i>Natur</i>"]),
+                            QuestionDraft(kind=QuestionKind.multi, text="Vad vill du veta mer om?",
+                                          options=["Jobb", "Gymnasiet", "Prao"]),
+                            QuestionDraft(kind=QuestionKind.text, text="Något mer? <img src=x onerror=alert(1)>"),
+                        ])
+    survey_id = await service.create_survey(bot.db, LEAD_ACTOR, draft, bot.clock.now())
+    await delivery.open_survey(bot, survey_id, bot.clock.now())
+    return survey_id
+
+
+def reply_text(outcomes: list[Any]) -> str:
+    replies = [o for o in outcomes if isinstance(o, Reply)]
+    assert replies, outcomes
+    return "\n".join(o.message.model_dump_json() for o in replies)
+
+
+async def lead_link(bot: Bot, survey_id: int) -> str:
+    """The path /s/<token> of a new link, created by the lead's button."""
+    outcomes = await handle_action(bot, LEAD_ACTOR, ActionEvent(action="survey:link", value=str(survey_id)))
+    found = URL.search(reply_text(outcomes))
+    assert found is not None, reply_text(outcomes)
+    return f"/s/{found.group(1)}"
+
+
+async def link_rows(bot: Bot) -> list[Any]:
+    async with bot.db.read() as conn:
+        return list((await conn.execute(select(survey_links))).mappings().all())
+
+
+async def answer_rows(bot: Bot, survey_id: int) -> list[Any]:
+    async with bot.db.read() as conn:
+        return list((await conn.execute(select(survey_answers).where(
+            survey_answers.c.survey_id == survey_id))).mappings().all())
+
+
+def full_answers(survey: Any, scale: str = "4", pick: str = "2", text: str = "Jag vill bli snickare") -> list[tuple[str, str]]:
+    scale5, scale10, yesno, single, multi, free = survey.questions
+    return [(f"q{scale5.id}", scale), (f"q{scale10.id}", "9"), (f"q{yesno.id}", "yes"), (f"q{single.id}", pick),
+            (f"q{multi.id}", "0"), (f"q{multi.id}", "2"), (f"q{free.id}", text), ("lang", "sv")]
+
+
+# --- creating and revoking links -------------------------------------------------------------------
+
+async def test_a_lead_creates_a_link_and_nobody_else_can(bot: Bot, settings: Settings) -> None:
+    survey_id = await make_survey(bot)
+    # A pupil: the command, a forged button payload and the core function itself all refuse.
+    refused = await handle_command(bot, PUPIL, CommandRequest(text=f"enkät länk {survey_id}"))
+    assert "projektledare" in reply_text(refused)
+    forged = await handle_action(bot, PUPIL, ActionEvent(action="survey:link", value=str(survey_id)))
+    assert "projektledare" in reply_text(forged)
+    with pytest.raises(Forbidden):
+        await create_link(bot.db, PUPIL, survey_id, bot.clock.now())
+    assert await link_rows(bot) == []
+
+    # The lead's controls carry the button; the command and the button both give a link.
+    created = await service.get_survey(bot.db, survey_id)
+    from bot.surveys.views import created_message
+
+    assert "Webblänk för elever" in created_message(created, "sv", settings.tz).model_dump_json()
+    outcomes = await handle_command(bot, LEAD_ACTOR, CommandRequest(text=f"enkät länk {survey_id}"))
+    shown = reply_text(outcomes)
+    match = URL.search(shown)
+    assert match is not None and match.group(0).startswith("http://localhost:3000/s/")
+    token = match.group(1)
+    assert len(token) == 32 and "lärplattform" in shown and "survey:unlink" in shown
+    english = await handle_command(bot, LEAD_ACTOR.model_copy(update={"lang": "en"}),
+                                   CommandRequest(text=f"survey link {survey_id}"))
+    assert "learning platform" in reply_text(english)
+    [first, second] = await link_rows(bot)
+    # Only the SHA-256 of the token is stored, never the token.
+    assert first["token_hash"] == token_hash(token) and first["created_by"] == LEAD
+    assert all(token not in value for _, _, value in every_text_value(Path(settings.database_url.split("///")[1])))
+    async with bot.db.read() as conn:
+        from bot.db.schema import audit_log
+
+        actions = (await conn.execute(select(audit_log.c.action))).scalars().all()
+    assert actions.count("survey.link_create") == 2
+
+    usage = await handle_command(bot, LEAD_ACTOR, CommandRequest(text="enkät länk"))
+    assert "/syv enkät länk 12" in reply_text(usage)
+
+
+async def test_link_clicks_through_slack_are_refused_for_a_forged_payload(slack: SlackDriver,
+                                                                         fake_slack: FakeSlack) -> None:
+    survey_id = await make_survey(slack.bot)
+    await slack.click("survey:link", str(survey_id), user="U3")
+    await slack.click("survey:unlink", f"{survey_id}:1", user="U3")
+    refusals = await fake_slack.wait_responses(2)
+    assert all("projektledare" in text_of(r) for r in refusals)
+    assert await link_rows(slack.bot) == []
+    await slack.click("survey:link", str(survey_id), user=LEAD)
+    reply = (await fake_slack.wait_responses(3))[-1]
+    assert URL.search(text_of(reply)) is not None and "Återkalla länken" in text_of(reply)
+    [row] = await link_rows(slack.bot)
+    assert row["revoked_at"] is None
+
+
+# --- the page -------------------------------------------------------------------------------------
+
+async def test_the_page_shows_every_question_kind_escaped_and_accessible(
+        bot: Bot, browser_factory: Callable[[], Browser]) -> None:
+    survey_id = await make_survey(bot)
+    path = await lead_link(bot, survey_id)
+    pupil = browser_factory()
+
+    # First visit from a learning platform: one hop through our own page, no cookie yet.
+    async with pupil.session.get(pupil.base + path) as first:
+        bounce = await first.text()
+        assert first.status == 200 and "Set-Cookie" not in first.headers
+    assert 'http-equiv="refresh"' in bounce and "n=1" in bounce
+
+    status, page = await pupil.open(path)
+    assert status == 200
+    cookie_header = pupil.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie_header and "SameSite=Strict" in cookie_header and "Path=/s/" in cookie_header
+    assert pupil.cookie() is not None
+    survey = await service.get_survey(bot.db, survey_id)
+    scale5, scale10, yesno, single, multi, free = survey.questions
+    assert page.startswith("<!doctype html>") and '<html lang="sv">' in page
+    # User-supplied text is escaped everywhere; the only markup is ours.
+    assert "<script" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert "<b>" not in page and "&lt;b&gt;Jättemycket&lt;/b&gt;" in page
+    assert "<i>" not in page and "<img" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    # Every question kind, as native inputs inside fieldsets with legends.
+    for value in range(1, 6):
+        assert f'name="q{scale5.id}" value="{value}"' in page
+    for value in range(0, 11):
+        assert f'type="radio" name="q{scale10.id}" value="{value}"' in page
+    assert f'type="radio" name="q{yesno.id}" value="yes"' in page and ">Ja<" in page
+    assert f'type="radio" name="q{single.id}" value="2"' in page
+    assert page.count(f'type="checkbox" name="q{multi.id}"') == 3
+    assert f'<textarea id="q{free.id}" name="q{free.id}" maxlength="500"' in page
+    assert page.count("<fieldset") == 5 and page.count("<legend>") == 5
+    # The anonymity mode in plain words, no scripts, no external resources, strict headers.
+    assert "Den här enkäten är anonym." in page and "inte dina lärare" in page
+    assert "src=" not in page.replace("&lt;img src=x", "") and "<link" not in page
+    assert "default-src 'none'" in pupil.headers["Content-Security-Policy"]
+    assert pupil.headers["Referrer-Policy"] == "no-referrer" and pupil.headers["Cache-Control"] == "no-store"
+    assert 'name="viewport"' in page and "In English" in page
+
+    status, english = await pupil.open(path + "?lang=en")
+    assert status == 200 and '<html lang="en">' in english and "This survey is anonymous." in english
+    assert ">Yes<" in english and "Send my answers" in english
+    status, preferred = await pupil.open(path, **{"Accept-Language": "en-GB,en;q=0.9,sv;q=0.5"})
+    assert '<html lang="en">' in preferred
+    status, swedish = await pupil.open(path, **{"Accept-Language": "sv-SE,sv;q=0.9,en;q=0.8"})
+    assert '<html lang="sv">' in swedish
+
+
+async def test_posting_without_a_valid_csrf_token_is_refused(
+        bot: Bot, browser_factory: Callable[[], Browser]) -> None:
+    survey_id = await make_survey(bot)
+    path = await lead_link(bot, survey_id)
+    survey = await service.get_survey(bot.db, survey_id)
+    pupil, other = browser_factory(), browser_factory()
+    await pupil.open(path)
+    await other.open(path)
+    status, page = await pupil.send(path, full_answers(survey), csrf=None)
+    assert status == 403 and "Försök igen" in page
+    status, _ = await pupil.send(path, full_answers(survey), csrf="0" * 64)
+    assert status == 403
+    # A token from another browser is bound to that browser's cookie and does not work here.
+    status, _ = await pupil.send(path, full_answers(survey), csrf=other.csrf())
+    assert status == 403
+    # Without any cookie (what a cross-site form post gets with SameSite=Strict) it is refused too.
+    async with aiohttp.ClientSession() as stranger:
+        async with stranger.post(pupil.base + path, data=[*full_answers(survey), ("csrf", pupil.csrf())]) as resp:
+            assert resp.status == 403
+    assert await answer_rows(bot, survey_id) == []
+
+
+async def test_answers_are_recorded_and_a_second_post_replaces_the_first(
+        bot: Bot, browser_factory: Callable[[], Browser]) -> None:
+    survey_id = await make_survey(bot, anonymity=Anonymity.anonymous)
+    path = await lead_link(bot, survey_id)
+    survey = await service.get_survey(bot.db, survey_id)
+    scale5, scale10, yesno, single, multi, free = survey.questions
+    pupil = browser_factory()
+    await pupil.open(path)
+    status, thanks = await pupil.send(path, full_answers(survey))
+    assert status == 200 and "Tack för dina svar!" in thanks and "6 av 6" in thanks
+
+    results = await service.results(bot.db, LEAD_ACTOR, survey_id, min_group_size=1)
+    by_id = {r.question.id: r for r in results.questions}
+    assert results.respondent_count == 1
+    assert {b.value: b.count for b in by_id[scale5.id].bars}["4"] == 1
+    assert {b.value: b.count for b in by_id[multi.id].bars} == {"0": 1, "1": 0, "2": 1}
+    assert by_id[free.id].texts == ["Jag vill bli snickare"]
+    rows = await answer_rows(bot, survey_id)
+    assert {r["question_id"]: r["value"] for r in rows}[multi.id] == "0,2"
+    assert all(r["role"] == "pupil" for r in rows if r["question_id"] != free.id)
+
+    # The same browser again: told it has answered, and the new answers replace the old ones.
+    status, page = await pupil.open(path)
+    assert "Du har redan svarat från den här webbläsaren" in page
+    # The form is prefilled with this browser's answers (what a pupil changes is what gets sent).
+    assert f'name="q{scale5.id}" value="4" checked' in page and "Jag vill bli snickare</textarea>" in page
+    assert f'name="q{multi.id}" value="0" checked' in page and f'name="q{multi.id}" value="1">' in page
+    second = [(name, value) for name, value in full_answers(survey, scale="1", pick="0", text="")
+              if name != f"q{multi.id}"]
+    status, _ = await pupil.send(path, second)
+    assert status == 200
+    rows = await answer_rows(bot, survey_id)
+    per_question = {r["question_id"]: r["value"] for r in rows}
+    assert len(rows) == 4 and len(per_question) == 4  # one row per question; emptied ones withdrawn
+    assert per_question[scale5.id] == "1" and per_question[single.id] == "0" and per_question[yesno.id] == "yes"
+    assert multi.id not in per_question and free.id not in per_question
+    assert (await service.get_survey(bot.db, survey_id)).respondent_count == 1
+
+    # A second browser is a second respondent.
+    friend = browser_factory()
+    await friend.open(path)
+    assert (await friend.send(path, full_answers(survey)))[0] == 200
+    assert (await service.get_survey(bot.db, survey_id)).respondent_count == 2
+
+
+async def test_bad_answers_are_shown_next_to_their_question_and_nothing_is_stored(
+        bot: Bot, browser_factory: Callable[[], Browser]) -> None:
+    survey_id = await make_survey(bot)
+    path = await lead_link(bot, survey_id)
+    survey = await service.get_survey(bot.db, survey_id)
+    scale5, *_rest, free = survey.questions
+    pupil = browser_factory()
+    await pupil.open(path)
+    too_long = [(n, v) for n, v in full_answers(survey, text="å" * 501)]
+    status, page = await pupil.send(path, too_long)
+    assert status == 400 and "högst 500 tecken" in page and f'id="q{free.id}-error"' in page
+    assert "å" * 501 in page  # what the pupil wrote is kept, not lost
+    status, page = await pupil.send(path, [(f"q{scale5.id}", "7"), ("lang", "sv")])
+    assert status == 400 and f'id="q{scale5.id}-error"' in page
+    status, page = await pupil.send(path, [("lang", "sv")])
+    assert status == 400 and "Svara på minst en fråga" in page
+    status, page = await pupil.send(path, [(f"q{free.id}", "x" * 200_000)])
+    assert status == 413
+    assert await answer_rows(bot, survey_id) == []
+    # Exactly 500 characters is fine.
+    status, _ = await pupil.send(path, [(f"q{free.id}", "å" * 500), ("lang", "sv")])
+    assert status == 200 and len(await answer_rows(bot, survey_id)) == 1
+
+
+async def test_answers_after_close_are_refused_politely(bot: Bot, browser_factory: Callable[[], Browser]) -> None:
+    survey_id = await make_survey(bot, closes_in_hours=2)
+    path = await lead_link(bot, survey_id)
+    survey = await service.get_survey(bot.db, survey_id)
+    pupil = browser_factory()
+    status, page = await pupil.open(path)
+    assert status == 200 and "Enkäten stänger" in page
+    csrf = pupil.csrf()
+    bot.clock.advance(hours=3)  # past closes_at, before the due close has run
+    status, page = await pupil.send(path, full_answers(survey), csrf=csrf)
+    assert status == 410 and "Enkäten är stängd" in page
+    await delivery.close_survey(bot, survey_id, bot.clock.now(), by=LEAD_ACTOR)
+    status, page = await pupil.open(path)
+    assert status == 410 and "tar inte emot fler svar" in page and "<form" not in page
+    status, _ = await pupil.send(path, full_answers(survey), csrf=csrf)
+    assert status == 410
+    assert await answer_rows(bot, survey_id) == []
+    closed_link = await handle_action(bot, LEAD_ACTOR, ActionEvent(action="survey:link", value=str(survey_id)))
+    assert "stängd" in reply_text(closed_link)
+
+
+async def test_a_revoked_or_unknown_link_is_a_404_that_reveals_nothing(
+        bot: Bot, browser_factory: Callable[[], Browser]) -> None:
+    survey_id = await make_survey(bot)
+    path = await lead_link(bot, survey_id)
+    keep = await lead_link(bot, survey_id)
+    survey = await service.get_survey(bot.db, survey_id)
+    pupil = browser_factory()
+    await pupil.open(path)
+    csrf = pupil.csrf()
+    [first, _second] = await link_rows(bot)
+
+    forged = await handle_action(bot, PUPIL, ActionEvent(action="survey:unlink", value=f"{survey_id}:{first['id']}"))
+    assert "projektledare" in reply_text(forged)
+    revoked = await handle_action(bot, LEAD_ACTOR, ActionEvent(action="survey:unlink",
+                                                               value=f"{survey_id}:{first['id']}"))
+    assert "fungerar inte längre" in reply_text(revoked)
+
+    status, gone = await pupil.open(path)
+    assert status == 404
+    status, _ = await pupil.send(path, full_answers(survey), csrf=csrf)
+    assert status == 404
+    status, unknown = await pupil.open("/s/" + "A" * 32)
+    assert status == 404 and unknown == gone  # the same page: no hint whether a survey exists
+    status, odd = await pupil.open("/s/%3Cscript%3E")
+    assert status == 404 and "<script" not in odd
+    assert (await pupil.open(keep))[0] == 200  # the other link still works
+    everything = await handle_command(bot, LEAD_ACTOR, CommandRequest(text=f"enkät länk återkalla {survey_id}"))
+    assert "1 webblänk" in reply_text(everything)
+    assert (await pupil.open(keep))[0] == 404
+    assert await answer_rows(bot, survey_id) == []
+    async with bot.db.read() as conn:
+        from bot.db.schema import audit_log
+
+        actions = (await conn.execute(select(audit_log.c.action))).scalars().all()
+    assert actions.count("survey.link_revoke") == 2
+
+
+async def test_an_anonymous_survey_keeps_no_trace_of_the_browser_after_close(
+        bot: Bot, db_path: Path, browser_factory: Callable[[], Browser]) -> None:
+    survey_id = await make_survey(bot, anonymity=Anonymity.anonymous)
+    path = await lead_link(bot, survey_id)
+    survey = await service.get_survey(bot.db, survey_id)
+    pupils = [browser_factory() for _ in range(4)]
+    for index, pupil in enumerate(pupils):
+        await pupil.open(path)
+        assert (await pupil.send(path, full_answers(survey, scale=str(1 + index), text=f"svar {index}")))[0] == 200
+    assert (await pupils[0].send(path, full_answers(survey, scale="5")))[0] == 200  # changed, still one
+    cookies = [p.cookie() for p in pupils]
+    assert all(cookies)
+    needles = [c for c in cookies if c] + [respondent_key(c) for c in cookies if c]
+    rows = await answer_rows(bot, survey_id)
+    assert len(rows) == 4 * 6 and all(r["user_id"] is None and r["school"] is None for r in rows)
+    # Even while open, neither the cookie nor the key derived from it is stored anywhere.
+    assert not [v for v in every_text_value(db_path) if any(n in v[2] for n in needles)]
+    async with bot.db.read() as conn:
+        hashes = set((await conn.execute(select(survey_answers.c.respondent))).scalars().all())
+    assert len(hashes) == 4  # the core's keyed hashes, deleted at close
+
+    await delivery.close_survey(bot, survey_id, bot.clock.now(), by=LEAD_ACTOR)
+    values = every_text_value(db_path)
+    assert any(table == "survey_answers" for table, _, _ in values)
+    leaks = [(t, c, v) for t, c, v in values if any(n in v for n in [*needles, *hashes])]
+    assert leaks == []
+    content = raw_bytes(db_path)
+    for needle in [*needles, *hashes]:
+        assert needle.encode() not in content
+    results = await service.results(bot.db, LEAD_ACTOR, survey_id, min_group_size=1)
+    assert results.respondent_count == 4
+    async with bot.db.read() as conn:
+        count = (await conn.execute(select(func.count()).select_from(survey_answers).where(
+            survey_answers.c.respondent.is_not(None)))).scalar()
+    assert count == 0
+
+
+async def test_the_rate_limit_stops_form_spam_from_one_address(bot: Bot) -> None:
+    survey_id = await make_survey(bot)
+    path = await lead_link(bot, survey_id)
+    runner = web.AppRunner(pupil_app(bot, post_limit=3))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+            pupil = Browser(f"http://127.0.0.1:{port}", session)
+            await pupil.open(path)
+            survey = await service.get_survey(bot.db, survey_id)
+            statuses = [(await pupil.send(path, full_answers(survey)))[0] for _ in range(5)]
+    finally:
+        await runner.cleanup()
+    assert statuses == [200, 200, 200, 429, 429]
+
+
+# --- wiring -----------------------------------------------------------------------------------------
+
+async def test_http_mode_and_socket_mode_serve_the_pupil_pages(bot: Bot, settings: Settings,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    from bot.slack_main import http_app, make_app, serve_pupil_pages
+
+    caplog.set_level(logging.INFO, logger="aiohttp.access")
+
+    survey_id = await make_survey(bot)
+    path = await lead_link(bot, survey_id)
+    runner = web.AppRunner(http_app(make_app(bot, settings, verify=True), bot),
+                           access_log_class=PrivateAccessLogger)  # as run_http does
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    with socket.socket() as probe:  # a free port for the Socket Mode side
+        probe.bind(("127.0.0.1", 0))
+        free_port = probe.getsockname()[1]
+    socket_side = await serve_pupil_pages(bot, free_port)
+    assert socket_side is not None
+    try:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+            for base in (f"http://127.0.0.1:{port}", f"http://127.0.0.1:{free_port}"):
+                status, page = await Browser(base, session).open(path)
+                assert status == 200 and "Framtid" in page
+                async with session.get(base + "/healthz") as health:
+                    assert health.status == 200
+            async with session.post(f"http://127.0.0.1:{port}/slack/events", data=b"{}") as unsigned:
+                assert unsigned.status == 401  # the Slack endpoint is untouched
+    finally:
+        await socket_side.cleanup()
+        await runner.cleanup()
+    # The Socket Mode side logs requests without the link token (a bearer secret) or the pupil's IP.
+    access = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert any('"GET /s/<token>" 200' in line for line in access)
+    assert not any(path.removeprefix("/s/") in line or "127.0.0.1" in line for line in access)
+
+
+async def test_console_walkthrough_prints_the_link(bot: Bot, tmp_path: Path) -> None:
+    survey_id = await make_survey(bot, title="Puls 7B")
+    lines: list[str] = []
+    inputs = iter([f"/syv enkät länk {survey_id}", "1", "quit"])
+
+    async def read(prompt: str) -> str | None:
+        return next(inputs, None)
+
+    messenger = ConsoleMessenger(lines.append, tmp_path / "console-files")
+    bot.messenger = messenger
+    await Console(bot, messenger, LEAD, read, lines.append).run()
+    output = "\n".join(lines)
+    assert 'Webblänk för elever till enkät' in output and "Puls 7B" in output
+    assert URL.search(output) is not None and "http://localhost:3000/s/" in output
+    assert "[1] Återkalla länken" in output and "fungerar inte längre" in output
+    [row] = await link_rows(bot)
+    assert row["revoked_at"] is not None
+
+
+def test_content_check_passes_with_the_web_locale_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from bot.cli import main
+    from bot.knowledge.check import check_locales
+
+    def flat(node: Any, prefix: str = "") -> set[str]:
+        keys: set[str] = set()
+        for key, value in node.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            keys |= flat(value, name) if isinstance(value, dict) else {name}
+        return keys
+
+    sv = yaml.safe_load((CONTENT_DIR / "locales" / "sv" / "web.yaml").read_text(encoding="utf-8"))
+    en = yaml.safe_load((CONTENT_DIR / "locales" / "en" / "web.yaml").read_text(encoding="utf-8"))
+    assert flat(sv) == flat(en) and len(flat(sv)) > 40
+    assert check_locales(CONTENT_DIR / "locales") == []
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+    assert main(["content", "check"]) == 0
+
+
+async def test_a_confidential_survey_stores_a_hash_of_the_browser_never_its_cookie(
+        bot: Bot, db_path: Path, browser_factory: Callable[[], Browser]) -> None:
+    survey_id = await make_survey(bot, anonymity=Anonymity.confidential, title="Puls")
+    path = await lead_link(bot, survey_id)
+    survey = await service.get_survey(bot.db, survey_id)
+    pupil = browser_factory()
+    status, page = await pupil.open(path)
+    assert "Du svarar utan namn." in page and "slumpkod" in page
+    assert (await pupil.send(path, full_answers(survey)))[0] == 200
+    cookie = pupil.cookie()
+    assert cookie is not None
+    rows = await answer_rows(bot, survey_id)
+    assert {r["user_id"] for r in rows} == {respondent_key(cookie)}
+    assert not [v for v in every_text_value(db_path) if cookie in v[2]]
+    status, page = await pupil.send(path, [(f"q{survey.questions[0].id}", "9"), ("lang", "en")])
+    assert status == 400 and "Something needs fixing in question 1." in page
