@@ -172,6 +172,14 @@ async def test_survey_modal_to_dm_question_by_question(slack: SlackDriver, fake_
     }, user="U2")
     rows = await _answer_rows(slack)
     assert sorted((r["value"], r["user_id"]) for r in rows) == [("5", "U2"), ("yes", "U2")]
+    # A question left blank keeps its earlier answer instead of failing the whole form.
+    response = await slack.submit(answer_view, {
+        questions[0]["block_id"]: {"value": {"type": "radio_buttons", "selected_option": {"value": "3"}}},
+        questions[1]["block_id"]: {"value": {"type": "radio_buttons", "selected_option": None}},
+    }, user="U2")
+    assert response.status == 200
+    rows = await _answer_rows(slack)
+    assert sorted((r["value"], r["user_id"]) for r in rows) == [("3", "U2"), ("yes", "U2")]
 
 
 async def test_concurrent_taps_by_one_person_leave_one_answer(slack: SlackDriver, fake_slack: FakeSlack) -> None:

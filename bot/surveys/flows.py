@@ -20,6 +20,7 @@ from bot.surveys.models import (
     Anonymity,
     Audience,
     QuestionDraft,
+    QuestionKind,
     Repeat,
     Respondent,
     Status,
@@ -280,7 +281,10 @@ async def answers_submitted(bot: Bot, actor: Actor, submission: FormSubmission) 
         if only and str(question.id) != only:
             continue
         value = submission.values.get(f"q{question.id}")
-        raw[question.id] = ",".join(value) if isinstance(value, list) else (value or "")
+        text = ",".join(value) if isinstance(value, list) else (value or "")
+        if not text and question.kind not in (QuestionKind.text, QuestionKind.multi):
+            continue  # left blank: a scale, yes/no or single choice keeps its earlier answer, if any
+        raw[question.id] = text
     try:
         await service.record_answers(bot.db, survey.id, respondent_of(actor), raw, bot.clock.now())
     except UserError as exc:
