@@ -157,6 +157,22 @@ async def slack(bot: Bot, settings: Settings, fake_slack: FakeSlack) -> AsyncIte
     await runner.cleanup()
 
 
+async def run_console(bot: Bot, inputs: list[str], files: Path, user: str = "UCON") -> str:
+    """Drive the console with typed lines (then quit) and return everything it printed."""
+    from bot.console import Console, ConsoleMessenger
+
+    lines: list[str] = []
+    typed = iter([*inputs, "quit"])
+
+    async def read(prompt: str) -> str | None:
+        return next(typed, None)
+
+    messenger = ConsoleMessenger(lines.append, files)
+    bot.messenger = messenger
+    await Console(bot, messenger, user, read, lines.append).run()
+    return "\n".join(lines)
+
+
 def text_of(args: dict[str, Any]) -> str:
     """All visible text of a message or view argument, for assertions."""
     blocks = args.get("blocks") or (args.get("view") or {}).get("blocks") or []

@@ -11,13 +11,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import main
-from bot.console import Console, ConsoleMessenger
 from bot.db.migrate import backup_sync
 from bot.db.schema import audit_log, users
 from bot.logs import RedactSecrets
 from bot.runtime import Bot
 from bot.settings import SettingsError, load_settings
-from tests.conftest import LEAD, SlackDriver, sign, text_of
+from tests.conftest import LEAD, SlackDriver, run_console, sign, text_of
 from tests.fakeslack import FakeSlack
 
 
@@ -136,16 +135,7 @@ async def test_rate_limited_calls_are_retried(bot: Bot, settings: object, fake_s
 
 
 async def test_console_walks_help_language_and_buttons(bot: Bot, tmp_path: Path) -> None:
-    lines: list[str] = []
-    inputs = iter(["/syv hjälp", "/syv språk en", "help", "quit"])
-
-    async def read(prompt: str) -> str | None:
-        return next(inputs, None)
-
-    messenger = ConsoleMessenger(lines.append, tmp_path / "files")
-    bot.messenger = messenger
-    await Console(bot, messenger, "UCON", read, lines.append).run()
-    output = "\n".join(lines)
+    output = await run_console(bot, ["/syv hjälp", "/syv språk en", "help"], tmp_path / "files")
     assert "Det här kan jag hjälpa dig med" in output
     assert "Here is what I can help you with" in output
     assert output.strip().endswith("Bye!")

@@ -12,13 +12,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import main
-from bot.console import Console, ConsoleMessenger
 from bot.questions.engine import Engine, build_engine
 from bot.questions.tables import feedback, question_log, unanswered
 from bot.questions.text import Lexicon, detect_language, normalize
 from bot.runtime import Bot
 from bot.settings import CONTENT_DIR
-from tests.conftest import SlackDriver, text_of
+from tests.conftest import SlackDriver, run_console, text_of
 from tests.fakeslack import FakeSlack
 
 
@@ -155,16 +154,7 @@ async def test_slash_command_answers_ephemerally_in_english(slack: SlackDriver, 
 
 
 async def test_console_question_read_more_and_feedback(bot: Bot, tmp_path: Path) -> None:
-    lines: list[str] = []
-    inputs = iter(["vad är prao?", "1", "2", "quit"])
-
-    async def read(prompt: str) -> str | None:
-        return next(inputs, None)
-
-    messenger = ConsoleMessenger(lines.append, tmp_path / "files")
-    bot.messenger = messenger
-    await Console(bot, messenger, "UCON", read, lines.append).run()
-    output = "\n".join(lines)
+    output = await run_console(bot, ["vad är prao?", "1", "2"], tmp_path / "files")
     assert "Prao" in output and "[1] Läs mer" in output and "[2] 👍" in output
     assert "Tack för din feedback" in output
     async with bot.db.read() as conn:

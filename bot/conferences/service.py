@@ -56,6 +56,16 @@ async def get_conference(conn: AsyncConnection, conference_id: int, lock: bool =
     return Conference.from_row(row) if row else None
 
 
+async def lock_active(conn: AsyncConnection, conference_id: int) -> Conference:
+    """The meeting, locked for a change, or a UserError when it is gone or cancelled."""
+    conf = await get_conference(conn, conference_id, lock=True)
+    if conf is None:
+        raise UserError("conf.errors.not_found")
+    if conf.cancelled:
+        raise UserError("conf.errors.cancelled")
+    return conf
+
+
 async def load(bot: Bot, conference_id: int) -> Conference:
     async with bot.db.read() as conn:
         conf = await get_conference(conn, conference_id)
@@ -180,11 +190,7 @@ async def update_conference(bot: Bot, actor: Actor, conference_id: int, draft: D
     require_lead(actor)
     now = bot.clock.now()
     async with bot.db.write() as conn:
-        before = await get_conference(conn, conference_id, lock=True)
-        if before is None:
-            raise UserError("conf.errors.not_found")
-        if before.cancelled:
-            raise UserError("conf.errors.cancelled")
+        before = await lock_active(conn, conference_id)
         values = _values(draft)
         values["audience_channels"] = _merge(before.audience_channels, add_channels)
         values["audience_users"] = _merge(before.audience_users, add_users)
@@ -217,11 +223,7 @@ async def cancel_conference(bot: Bot, actor: Actor, conference_id: int,
     require_lead(actor)
     now = bot.clock.now()
     async with bot.db.write() as conn:
-        conf = await get_conference(conn, conference_id, lock=True)
-        if conf is None:
-            raise UserError("conf.errors.not_found")
-        if conf.cancelled:
-            raise UserError("conf.errors.cancelled")
+        conf = await lock_active(conn, conference_id)
         if conf.end_at <= now:
             raise UserError("conf.errors.over")
         await conn.execute(update(conferences).where(conferences.c.id == conference_id).values(
@@ -276,11 +278,7 @@ async def rsvp(bot: Bot, user_id: str, conference_id: int, wanted: Answer) -> Rs
         raise UserError("conf.errors.not_found")
     now = bot.clock.now()
     async with bot.db.write() as conn:
-        conf = await get_conference(conn, conference_id, lock=True)
-        if conf is None:
-            raise UserError("conf.errors.not_found")
-        if conf.cancelled:
-            raise UserError("conf.errors.cancelled")
+        conf = await lock_active(conn, conference_id)
         if conf.start_at <= now:
             raise UserError("conf.errors.closed")
         row = (await conn.execute(select(conference_rsvps).where(and_(

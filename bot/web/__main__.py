@@ -13,7 +13,7 @@ import sys
 
 from aiohttp import web
 
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings
 
 log = logging.getLogger("samsyv.web")
 
@@ -35,18 +35,10 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
 
 
 def main() -> int:
-    from bot.logs import setup_logging
+    """The same as `samsyv web`: settings, logging and errors handled by the CLI."""
+    from bot.cli import main as cli_main
 
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    setup_logging(settings.log_level, settings.secrets())
-    try:
-        return asyncio.run(serve(settings))
-    except KeyboardInterrupt:
-        return 130
+    return cli_main(["web"])
 
 
 if __name__ == "__main__":
