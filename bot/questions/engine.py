@@ -43,7 +43,7 @@ class Calibration:
     w_ngram: float = 1.0
     w_anchor: float = 1.5
     bm25_half: float = 8.0
-    coef: list[float] = field(default_factory=lambda: [6.0, 4.0, 1.0, 3.0, -6.0])
+    coef: list[float] = field(default_factory=lambda: [6.0, 4.0, 1.0, 3.0, -6.0, 1.0])
     bias: float = -5.0
     threshold: float = 0.5
 
@@ -94,6 +94,7 @@ class QueryTerms:
     ngrams: Counter[str]
     coverage: float
     length: int
+    domain: float = 0.0  # how typical of this knowledge base the question's most telling word is
 
 
 def specificity(word: str, lang: str) -> float:
@@ -120,6 +121,7 @@ class LanguageIndex:
             for text in fields.values():
                 surface.update(content_words(text, lang))
         self.lexicon = Lexicon(surface.keys(), dict(surface), lang)
+        self.total_words = max(1, sum(surface.values()))
         self._build_bm25(texts)
         self._build_ngrams(texts)
         self._build_anchors()
@@ -199,11 +201,20 @@ class LanguageIndex:
         grams = frozenset(g for w in content_words(text, self.lang) for g in char_ngrams(w, (3,)))
         return stems, grams
 
+    def domain_weight(self, word: str) -> float:
+        """Zipf frequency in these articles minus Zipf frequency in everyday language: "prao" and
+        "gymnasievalet" score high, "redan" near zero, words the articles never use zero."""
+        count = self.lexicon.frequency.get(word, 0)
+        if not count:
+            return 0.0
+        return max(0.0, math.log10(count / self.total_words * 1e9) - general_frequency(word, self.lang))
+
     def query_terms(self, text: str) -> QueryTerms:
         terms: dict[str, float] = {}
         grams: Counter[str] = Counter()
         words = content_words(text, self.lang)
         covered = 0
+        domain = 0.0
         for word in words:
             hit = False
             weight = specificity(word, self.lang)
@@ -225,8 +236,10 @@ class LanguageIndex:
                     terms[part_stem] = max(terms.get(part_stem, 0.0), PART_WEIGHT * specificity(part, self.lang))
                     hit = True
             covered += hit
+            domain = max(domain, self.domain_weight(word),
+                         *(self.domain_weight(part) for part in self.lexicon.split(word)))
             grams.update(char_ngrams(word))
-        return QueryTerms(terms, grams, covered / len(words) if words else 0.0, len(words))
+        return QueryTerms(terms, grams, covered / len(words) if words else 0.0, len(words), domain)
 
     def rank(self, query: QueryTerms, calibration: Calibration) -> list[Candidate]:
         n = len(self.articles)
@@ -287,14 +300,15 @@ class Engine:
 
     def features(self, candidates: list[Candidate], query: QueryTerms) -> list[float]:
         """Inputs of the confidence model: the best real article's score, its lead over the next one,
-        its example-question match, how much of the question the knowledge base covers, and how much
-        closer the question is to the out-of-scope examples."""
+        its example-question match, how much of the question the knowledge base covers, how much
+        closer the question is to the out-of-scope examples, and how typical of the knowledge base its
+        most telling word is."""
         real = [c for c in candidates if c.article.id != OUT_OF_SCOPE_ID]
         decline = next((c.score for c in candidates if c.article.id == OUT_OF_SCOPE_ID), 0.0)
         top = real[0].score if real else 0.0
         second = real[1].score if len(real) > 1 else 0.0
         anchor = real[0].anchor if real else 0.0
-        return [top, top - second, anchor, query.coverage, decline - top]
+        return [top, top - second, anchor, query.coverage, decline - top, query.domain / 5]
 
     def search(self, question: str, lang_hint: str | None = None) -> tuple[str, list[Candidate], QueryTerms]:
         lang = detect_language(question, default=lang_hint or "sv")
