@@ -49,14 +49,14 @@ def require_lead(actor: Actor) -> None:
 
 
 def parse_role(text: str) -> Role:
-    aliases = {"lead": Role.lead, "ledare": Role.lead, "projektledare": Role.lead,
-               "counsellor": Role.counsellor, "counselor": Role.counsellor, "vägledare": Role.counsellor,
-               "syv": Role.counsellor, "staff": Role.staff, "personal": Role.staff, "lärare": Role.staff,
-               "teacher": Role.staff, "pupil": Role.pupil, "elev": Role.pupil, "student": Role.pupil}
-    role = aliases.get(text.strip().lower())
-    if role is None:
-        raise UserError("errors.unknown_role", role=text)
-    return role
+    """A role from the words people type in either language (locale keys `role_words.<role>`)."""
+    from bot.i18n import words
+
+    typed = text.strip().lower()
+    for role in Role:
+        if typed == role.value or typed in words(f"role_words.{role.value}"):
+            return role
+    raise UserError("errors.unknown_role", role=text)
 
 
 async def get_actor(db: Database, settings: Settings, user_id: str) -> Actor:
