@@ -20,7 +20,7 @@ import yaml
 
 from bot.knowledge import KnowledgeBase, load_knowledge_base
 from bot.questions.engine import Engine, build_engine, load_decline_examples
-from bot.questions.qa_sets import HELDOUT, read_set
+from bot.questions.qa_sets import HELDOUT_SETS, read_sets
 from bot.settings import CONTENT_DIR
 
 TARGET_ARTICLES = 500
@@ -68,7 +68,7 @@ def main() -> None:
         start = time.perf_counter()
         build_engine(content)
         startup_s = time.perf_counter() - start
-    questions = [str(r["q"]) for r in read_set(HELDOUT)]
+    questions = [str(r["q"]) for r in read_sets(HELDOUT_SETS)]
     start = time.perf_counter()
     engine = Engine(kb, decline_examples=load_decline_examples(CONTENT_DIR))
     build_s = time.perf_counter() - start

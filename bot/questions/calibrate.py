@@ -16,7 +16,7 @@ import numpy as np
 
 from bot.knowledge import load_knowledge_base
 from bot.questions.engine import CALIBRATION_FILE, OUT_OF_SCOPE_ID, Calibration, Engine, load_decline_examples
-from bot.questions.qa_sets import HELDOUT, TUNING, read_set
+from bot.questions.qa_sets import HELDOUT_SETS, TUNING_SETS, read_sets
 from bot.settings import CONTENT_DIR
 
 # Floor for the share of held-out out-of-scope questions declined. Our held-out out-of-scope questions are
@@ -83,7 +83,7 @@ def choose_threshold(engine: Engine, rows: list[dict[str, object]]) -> float:
 def calibrate(content_dir: Path = CONTENT_DIR) -> Calibration:
     kb = load_knowledge_base(content_dir / "kb")
     declines = load_decline_examples(content_dir)
-    tuning = read_set(TUNING)
+    tuning = read_sets(TUNING_SETS)
     in_scope = [r for r in tuning if r["topic"] is not None]
     best: tuple[float, Calibration] | None = None
     engine = Engine(kb, Calibration(), declines)
@@ -99,7 +99,7 @@ def calibrate(content_dir: Path = CONTENT_DIR) -> Calibration:
     engine = _reweighted(engine, calibration)
     x, y = features_and_labels(engine, tuning)
     calibration.coef, calibration.bias = fit_logistic(x, y)
-    calibration.threshold = choose_threshold(engine, read_set(HELDOUT))
+    calibration.threshold = choose_threshold(engine, read_sets(HELDOUT_SETS))
     return calibration
 
 

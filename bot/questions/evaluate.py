@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from bot.questions.engine import Engine, build_engine
-from bot.questions.qa_sets import HELDOUT, SHARED_DEV, TUNING, read_set
+from bot.questions.qa_sets import HELDOUT_SETS, SHARED_DEV, TUNING_SETS, read_set
 from bot.settings import CONTENT_DIR
 
 
@@ -46,7 +46,9 @@ def main() -> None:
     print(f"index: {len(engine.kb.articles)} articles built in {build_ms:.0f} ms; "
           f"threshold {engine.calibration.threshold:.2f}")
     print(f"{'set':<28}{'n':>5}{'in':>5}{'oos':>5}{'top-1':>8}{'top-3':>8}{'declined':>10}{'p50 ms':>9}{'p99 ms':>9}")
-    sets = [("shared dev (never tuned)", SHARED_DEV), ("own held-out (threshold)", HELDOUT), ("own tuning", TUNING)]
+    sets = [("shared dev (never tuned)", SHARED_DEV)]
+    sets += [(f"own {p.stem} (threshold)", p) for p in HELDOUT_SETS]
+    sets += [(f"own {p.stem} (fitted)", p) for p in TUNING_SETS]
     for name, path in sets:
         if not path.exists():
             print(f"{name:<28} missing: {path}")
