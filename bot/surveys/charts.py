@@ -28,6 +28,11 @@ def _labels(result: QuestionResult, lang: str) -> list[str]:
     return labels
 
 
+def _plain(text: str) -> str:
+    """Locale texts are Slack mrkdwn; a chart shows them without the _italic_ and *bold* markers."""
+    return text.replace("*", "").strip("_")
+
+
 def chart_png(results: SurveyResults, lang: str) -> bytes:
     """One horizontal bar chart per question with numbers; hidden and free-text questions get a note."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # imported late: keeps start-up fast
@@ -35,12 +40,12 @@ def chart_png(results: SurveyResults, lang: str) -> bytes:
 
     shown = list(results.questions)
     heights = [max(1.4, 0.38 * max(len(r.bars), 2) + 0.9) for r in shown]
-    figure = Figure(figsize=(8, sum(heights) + 0.6), dpi=100)
+    figure = Figure(figsize=(8, sum(heights) + 0.6), dpi=100, layout="constrained")  # room for every title
     FigureCanvasAgg(figure)
     title = results.survey.title_in(lang)
     figure.suptitle(textwrap.shorten(f"{title} (n = {results.respondent_count})", 90, placeholder="…"),
                     fontsize=12, fontweight="bold")
-    grid = figure.add_gridspec(len(shown), 1, height_ratios=heights, hspace=0.9)
+    grid = figure.add_gridspec(len(shown), 1, height_ratios=heights)
     for index, result in enumerate(shown):
         axes = figure.add_subplot(grid[index, 0])
         heading = textwrap.fill(f"{result.question.position + 1}. {result.question.localized(lang).text}", 80)
@@ -48,7 +53,7 @@ def chart_png(results: SurveyResults, lang: str) -> bytes:
         if result.hidden or result.question.kind == QuestionKind.text or not result.bars:
             note = (t(lang, "surveys.results.too_few") if result.hidden
                     else t(lang, "surveys.chart.text_answers", count=result.n))
-            axes.text(0.0, 0.5, note, fontsize=9, va="center")
+            axes.text(0.0, 0.5, _plain(note), fontsize=9, va="center")
             axes.set_axis_off()
             continue
         labels = _labels(result, lang)
