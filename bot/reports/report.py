@@ -263,7 +263,8 @@ def _img(png: bytes, alt: str) -> str:
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    # Column names double as CSV headers ("fråga_nr"); people reading the report see "Fråga nr".
+    head = "".join(f"<th>{_e(h.replace('_', ' ').capitalize())}</th>" for h in header)
     body = "".join("<tr>" + "".join(cell for cell in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
