@@ -47,12 +47,6 @@ def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-def has(key: str) -> bool:
-    if not _catalog:
-        load()
-    return any(key in strings for strings in _catalog.values())
-
-
 def t(lang: str, key: str, **values: Any) -> str:
     """The string for `key` in `lang` (falls back to the other language, then to the key)."""
     if not _catalog:

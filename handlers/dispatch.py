@@ -22,13 +22,6 @@ from handlers.render import action_name, document_view, form_errors, form_values
 log = logging.getLogger(__name__)
 
 ACK_BUDGET = 2.0
-_background: set[asyncio.Task[Any]] = set()
-
-
-def keep(task: asyncio.Task[Any]) -> None:
-    """Hold a reference to background work so it is not garbage-collected mid-flight."""
-    _background.add(task)
-    task.add_done_callback(_background.discard)
 
 
 async def within_budget(work: Awaitable[list[Outcome]]) -> tuple[asyncio.Task[list[Outcome]], bool]:
