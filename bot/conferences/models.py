@@ -36,11 +36,11 @@ class MaterialLink(BaseModel):
     url: str
 
 
-class Conference(BaseModel):
-    id: int
-    uid: str
+class Draft(BaseModel):
+    """Validated form input for a new or edited meeting (times are aware UTC)."""
+
     title: str
-    kind: Kind
+    kind: Kind = Kind.other
     unit: str | None = None
     start_at: datetime
     end_at: datetime
@@ -48,12 +48,20 @@ class Conference(BaseModel):
     capacity: int | None = None
     description: str | None = None
     material: list[MaterialLink] = Field(default_factory=list)
+    survey_id: str | None = None
+
+
+class Conference(Draft):
+    """A stored meeting: the lead's input plus what the bot keeps about it."""
+
+    id: int
+    uid: str
+    kind: Kind
     status: Status = Status.scheduled
     cancel_reason: str | None = None
     sequence: int = 0
     series_id: str | None = None
     series_index: int | None = None
-    survey_id: str | None = None
     audience_channels: list[str] = Field(default_factory=list)
     audience_users: list[str] = Field(default_factory=list)
     created_by: str
@@ -72,21 +80,6 @@ class Conference(BaseModel):
             if data.get(key) is not None:
                 data[key] = as_utc(data[key])
         return cls(**data)
-
-
-class Draft(BaseModel):
-    """Validated form input for a new or edited meeting (times are aware UTC)."""
-
-    title: str
-    kind: Kind = Kind.other
-    unit: str | None = None
-    start_at: datetime
-    end_at: datetime
-    location: str | None = None
-    capacity: int | None = None
-    description: str | None = None
-    material: list[MaterialLink] = Field(default_factory=list)
-    survey_id: str | None = None
 
 
 class Counts(BaseModel):
