@@ -89,13 +89,11 @@ async def handle_command(bot: Bot, actor: Actor, request: CommandRequest) -> lis
             command, rest = matched
             if not actor.at_least(command.min_role):
                 # "/syv resultat av gymnasievalet?" from a pupil is a question, not a forbidden command.
-                if looks_like_question(rest) and registry.fallback is not None:
-                    return await registry.fallback(bot, actor, text, request)
+                if looks_like_question(rest):
+                    return await _question(bot, actor, request)
                 raise UserError("errors.lead_only" if command.min_role.value == "lead" else "errors.not_allowed")
             return await command.fn(bot, actor, rest, request)
-        if registry.fallback is None:
-            return [Reply(message=Message(text=t(actor.lang, "errors.unknown_command")))]
-        return await registry.fallback(bot, actor, text, request)
+        return await _question(bot, actor, request)
     except UserError as exc:
         return error_reply(actor, exc)
 
@@ -115,6 +113,7 @@ async def handle_message(bot: Bot, actor: Actor, request: CommandRequest) -> lis
 
 
 async def _question(bot: Bot, actor: Actor, request: CommandRequest) -> list[Outcome]:
+    """Free text goes to the question answerer (registered by bot.questions)."""
     if registry.fallback is None:
         return [Reply(message=Message(text=t(actor.lang, "errors.unknown_command")))]
     try:
