@@ -100,6 +100,10 @@ async def tell_error(client: Any, actor: Actor) -> None:
         log.exception("could not tell %s about the error", actor.user_id)
 
 
+async def _deliver(delivery: Delivery, outcomes: Awaitable[list[Outcome]]) -> None:
+    await delivery.send(await outcomes)
+
+
 def _error_message(errors: FormErrors) -> Any:
     return Message(text="\n".join(errors.errors.values()))
 
@@ -115,10 +119,8 @@ async def command(ack: Any, body: dict[str, Any], client: Any, respond: Any, con
     actor = await bot.actor(user_id_of(body))
     request = CommandRequest(text=body.get("text", ""), channel=body.get("channel_id"),
                              is_dm=str(body.get("channel_id", "")).startswith("D"))
-    async def work() -> None:
-        await Delivery(bot, client, actor, body, respond).send(await handle_command(bot, actor, request))
-
-    await after_ack(bot, client, actor, work())
+    await after_ack(bot, client, actor, _deliver(Delivery(bot, client, actor, body, respond),
+                                                 handle_command(bot, actor, request)))
 
 
 async def message(bot: Bot, client: Any, event: dict[str, Any]) -> None:
@@ -132,10 +134,8 @@ async def message(bot: Bot, client: Any, event: dict[str, Any]) -> None:
                              is_dm=event.get("channel_type") == "im")
     body = {"channel": {"id": event.get("channel")}}
 
-    async def work() -> None:
-        await Delivery(bot, client, actor, body, thread_ts=thread).send(await handle_message(bot, actor, request))
-
-    await after_ack(bot, client, actor, work())
+    await after_ack(bot, client, actor, _deliver(Delivery(bot, client, actor, body, thread_ts=thread),
+                                                 handle_message(bot, actor, request)))
 
 
 async def action(ack: Any, body: dict[str, Any], client: Any, respond: Any, context: Any) -> None:
@@ -148,11 +148,7 @@ async def action(ack: Any, body: dict[str, Any], client: Any, respond: Any, cont
                         channel=channel, message_ts=(body.get("container") or {}).get("message_ts"))
     task, _ = await within_budget(handle_action(bot, actor, event))
     await ack()
-
-    async def work() -> None:
-        await Delivery(bot, client, actor, body, respond).send(await task)
-
-    await after_ack(bot, client, actor, work())
+    await after_ack(bot, client, actor, _deliver(Delivery(bot, client, actor, body, respond), task))
 
 
 async def view_submission(ack: Any, body: dict[str, Any], client: Any, context: Any) -> None:
@@ -165,11 +161,7 @@ async def view_submission(ack: Any, body: dict[str, Any], client: Any, context: 
     task, in_time = await within_budget(handle_form(bot, actor, submission))
     if not in_time or task.exception() is not None:
         await ack()  # slow or failed: close the modal in time, then deliver or report the error
-
-        async def work() -> None:
-            await Delivery(bot, client, actor, body).send(await task)
-
-        await after_ack(bot, client, actor, work())
+        await after_ack(bot, client, actor, _deliver(Delivery(bot, client, actor, body), task))
         return
     outcomes = task.result()
     errors = [o for o in outcomes if isinstance(o, FormErrors)]
