@@ -93,7 +93,6 @@ class QueryTerms:
     terms: dict[str, float]
     ngrams: Counter[str]
     coverage: float
-    length: int
     domain: float = 0.0  # how typical of this knowledge base the question's most telling word is
 
 
@@ -239,7 +238,7 @@ class LanguageIndex:
             domain = max(domain, self.domain_weight(word),
                          *(self.domain_weight(part) for part in self.lexicon.split(word)))
             grams.update(char_ngrams(word))
-        return QueryTerms(terms, grams, covered / len(words) if words else 0.0, len(words), domain)
+        return QueryTerms(terms, grams, covered / len(words) if words else 0.0, domain)
 
     def rank(self, query: QueryTerms, calibration: Calibration) -> list[Candidate]:
         n = len(self.articles)
