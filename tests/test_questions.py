@@ -167,11 +167,13 @@ async def test_exports_are_excel_friendly_csv(bot: Bot) -> None:
 
     actor = await bot.actor("U1")
     await ask(bot, actor, "vad är lönen för en vikarie på måndag?", "dm")
+    await ask(bot, actor, '=HYPERLINK("http://evil.example","klicka") vad kostar lunchen?', "dm")
     data = await export_csv(bot, "unanswered")
     assert data.startswith("\ufeff".encode())
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:3] == ["asked_at_utc", "lang", "question"]
     assert rows[1][2] == "vad är lönen för en vikarie på måndag?"
+    assert rows[2][2].startswith("'=HYPERLINK(")  # Excel shows the text instead of running a formula
 
 
 async def test_content_changes_are_picked_up_without_restart(bot: Bot, tmp_path: Path) -> None:

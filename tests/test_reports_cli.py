@@ -85,9 +85,9 @@ def test_cli_exports_lists_questions_and_the_audit_log(cli_db: tuple[Path, int],
     assert main(["export", "surveys", "--format", "json", "--out", str(tmp_path / "s.json")]) == 0
     [survey] = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
     assert survey["enkät_id"] == survey_id and survey["anonymitet"] == "med namn"
-    # Unchanged format of the questions capability's exports (comma-separated), now audited.
+    # The questions capability's exports, in the same CSV dialect as every export, now audited.
     assert main(["export", "unanswered", "--out", str(tmp_path / "u.csv")]) == 0
-    rows = list(csv.reader(io.StringIO((tmp_path / "u.csv").read_bytes().decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO((tmp_path / "u.csv").read_bytes().decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:3] == ["asked_at_utc", "lang", "question"] and {r[2] for r in rows[1:]} == {"Lönen?", "Uråldrig"}
     assert main(["export", "feedback"]) == 0
     assert "Vad är prao?" in capsys.readouterr().out

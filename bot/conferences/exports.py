@@ -1,43 +1,32 @@
 """Attendance as CSV: for one meeting (the lead's download) or every meeting (`samsyv export conferences`).
 
-Semicolon-separated UTF-8 with a byte-order mark, which is what Excel with Swedish settings opens
-directly; one row per person and meeting, so a pivot table gives the totals.
+One row per person and meeting, so a pivot table gives the totals (format: bot/csvfile.py).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from zoneinfo import ZoneInfo
 
 from bot.conferences.models import Attendee, Conference
 from bot.conferences.views import answer_label, kind_label
+from bot.csvfile import csv_bytes
 from bot.i18n import t
 
 COLUMNS = ("meeting", "start", "end", "kind", "unit", "status", "user", "answer", "waitlist", "answered")
 
 
-def cell(value: object) -> str:
-    """Neutralise text Excel would run as a formula (CSV injection)."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def attendance_csv(rows: list[tuple[Conference, list[Attendee]]], lang: str, tz: ZoneInfo) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([t(lang, f"conf.csv.{name}") for name in COLUMNS])
+    lines: list[list[object]] = []
     for conf, people in rows:
-        meeting = [cell(conf.title), f"{conf.start_at.astimezone(tz):%Y-%m-%d %H:%M}",
-                   f"{conf.end_at.astimezone(tz):%Y-%m-%d %H:%M}", kind_label(lang, conf.kind), cell(conf.unit or ""),
+        meeting = [conf.title, f"{conf.start_at.astimezone(tz):%Y-%m-%d %H:%M}",
+                   f"{conf.end_at.astimezone(tz):%Y-%m-%d %H:%M}", kind_label(lang, conf.kind), conf.unit or "",
                    t(lang, f"conf.status.{conf.status.value}")]
         for person in people:
-            writer.writerow([*meeting, person.user_id,
-                             answer_label(lang, person.answer, person.waitlist_position),
-                             person.waitlist_position or "", f"{person.answered_at.astimezone(tz):%Y-%m-%d %H:%M}"])
+            lines.append([*meeting, person.user_id, answer_label(lang, person.answer, person.waitlist_position),
+                          person.waitlist_position or "", f"{person.answered_at.astimezone(tz):%Y-%m-%d %H:%M}"])
         if not people:
-            writer.writerow([*meeting, "", "", "", ""])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+            lines.append([*meeting, "", "", "", ""])
+    return csv_bytes([t(lang, f"conf.csv.{name}") for name in COLUMNS], lines)
 
 
 def csv_filename(conf: Conference) -> str:

@@ -14,8 +14,6 @@ directly; a cell that Excel would run as a formula is prefixed with an apostroph
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections import defaultdict
 from datetime import datetime
@@ -23,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from bot.csvfile import csv_bytes
 from bot.errors import UserError
 from bot.i18n import t
 from bot.reports import data
@@ -69,22 +68,6 @@ class Responses(BaseModel):
     @property
     def named(self) -> bool:
         return self.survey.anonymity == "named"
-
-
-def safe_cell(value: Any) -> Any:
-    """Text Excel would run as a formula (=, +, -, @) gets a leading apostrophe (CSV/XLSX injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def csv_bytes(header: list[str], rows: list[list[Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if v is None else safe_cell(v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def role_name(lang: str, role: str | None) -> str:

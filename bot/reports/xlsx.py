@@ -14,8 +14,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.csvfile import safe_cell
 from bot.i18n import t
-from bot.reports.exports import Responses, response_cells, response_header, role_name, safe_cell
+from bot.reports.exports import Responses, response_cells, response_header, role_name
 from bot.reports.summary import QuestionSummary
 
 BOLD = Font(bold=True)
