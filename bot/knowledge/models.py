@@ -38,7 +38,7 @@ class Article(BaseModel):
     audience: Literal["staff", "pupils", "both", "project-team"]
     tags: list[str] = Field(default_factory=list)
     synonyms: list[str] = Field(default_factory=list)
-    questions: list[str] = Field(min_length=8, max_length=15)
+    questions: list[str] = Field(min_length=8, max_length=40)
     sources: list[Source] = Field(min_length=1)
     updated: dt.date
     related: list[str] = Field(default_factory=list)
