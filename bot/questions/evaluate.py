@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from bot.questions.engine import Engine, build_engine
-from bot.questions.qa_sets import HELDOUT_SETS, SHARED_DEV, TUNING_SETS, read_set
+from bot.questions.qa_sets import HELDOUT_SETS, SHARED_DEV, TUNING_SETS, UNSEEN_SETS, read_set
 from bot.settings import CONTENT_DIR
 
 
@@ -47,6 +47,7 @@ def main() -> None:
           f"threshold {engine.calibration.threshold:.2f}")
     print(f"{'set':<28}{'n':>5}{'in':>5}{'oos':>5}{'top-1':>8}{'top-3':>8}{'declined':>10}{'p50 ms':>9}{'p99 ms':>9}")
     sets = [("shared dev (never tuned)", SHARED_DEV)]
+    sets += [(f"own {p.stem} (never tuned)", p) for p in UNSEEN_SETS]
     sets += [(f"own {p.stem} (threshold)", p) for p in HELDOUT_SETS]
     sets += [(f"own {p.stem} (fitted)", p) for p in TUNING_SETS]
     for name, path in sets:
