@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.cli import main
 from bot.questions.engine import Engine, build_engine
 from bot.questions.tables import feedback, question_log, unanswered
-from bot.questions.text import Lexicon, detect_language, normalize
+from bot.questions.text import Lexicon, detect_language, normalize, words
 from bot.runtime import Bot
 from bot.settings import CONTENT_DIR
 from tests.conftest import SlackDriver, run_console, text_of
@@ -44,6 +44,23 @@ def test_typos_are_corrected(engine: Engine) -> None:
     assert top(engine, "hur många dagar prau ska eleverna ha") == "prao"
     assert engine.indexes["sv"].lexicon.correct("vägleding") == "vägledning"
     assert top(engine, "vad är ett vägledingssamtal") == "guidance-interview"
+
+
+def test_school_year_nicknames_mean_the_year() -> None:
+    assert words("praon i nian eller åttorna?") == ["praon", "i", "åk", "9", "eller", "åk", "8"]
+
+
+def test_naive_bayes_posterior_points_to_the_topic_a_word_belongs_to(engine: Engine) -> None:
+    sv = engine.indexes["sv"]
+    posterior = sv.bayes_posterior(sv.query_terms("praoplats"))
+    assert posterior.sum() == pytest.approx(1.0)
+    assert sv.articles[int(posterior.argmax())].id == "prao"
+    assert not sv.bayes_posterior(sv.query_terms("xyzzy qwerty")).any()  # no known word: no opinion
+
+
+def test_everyday_words_lean_out_of_scope_and_guidance_words_in(engine: Engine) -> None:
+    sv = engine.indexes["sv"]
+    assert sv.query_terms("lunch matsedel").off_topic > 0 > sv.query_terms("prao behörighet").off_topic
 
 
 @pytest.mark.parametrize("question,expected", [

@@ -1,10 +1,13 @@
 """The question answerer's search engine: lexical, in memory, fit for Swedish and English.
 
-Three signals rank the articles of the question's language: BM25 over stems (with compound parts and
-typo corrections), character n-gram cosine (robust to spelling and compounds) and the best match among
-an article's own example questions, title and synonyms. A logistic model over the winner's score, its
+Four signals rank the articles of the question's language: BM25 over stems (with compound parts and
+typo corrections), character n-gram cosine (robust to spelling and compounds), a naive Bayes posterior
+over the articles' titles, synonyms and example questions (which words tell one topic from its
+neighbours), and the best match among an article's own example questions, title and synonyms. A logistic model over the winner's score, its
 lead over the runner-up and how much of the question the knowledge base covers turns that into a
-calibrated confidence; below the threshold the bot says it does not know. Weights and threshold live in
+calibrated confidence, together with a naive Bayes log-odds of the question's words being out of
+scope (learned from the articles' example questions against `out_of_scope.yaml`); below the threshold
+the bot says it does not know. Weights and threshold live in
 `calibration.json`, fitted by `python -m bot.questions.calibrate` on tuning questions and set on
 held-out ones. Answering never touches the disk.
 """
@@ -33,6 +36,8 @@ PART_WEIGHT = 0.6
 FIX_WEIGHT = 0.9
 K1, B = 1.2, 0.75
 RERANK = 10
+BAYES_SMOOTHING = 0.1  # add-alpha smoothing of each article's word counts in the naive Bayes ranker
+SCOPE_SMOOTHING = 0.5  # add-alpha smoothing of the in-scope / out-of-scope word counts
 
 
 @dataclass
@@ -42,8 +47,9 @@ class Calibration:
     w_bm25: float = 1.0
     w_ngram: float = 1.0
     w_anchor: float = 1.5
+    w_bayes: float = 1.0
     bm25_half: float = 8.0
-    coef: list[float] = field(default_factory=lambda: [6.0, 4.0, 1.0, 3.0, -6.0, 1.0])
+    coef: list[float] = field(default_factory=lambda: [6.0, 4.0, 1.0, 3.0, -6.0, 1.0, -1.0])
     bias: float = -5.0
     threshold: float = 0.5
 
@@ -65,6 +71,7 @@ class Candidate:
     bm25: float = 0.0
     ngram: float = 0.0
     anchor: float = 0.0
+    bayes: float = 0.0
 
 
 @dataclass
@@ -94,6 +101,7 @@ class QueryTerms:
     ngrams: Counter[str]
     coverage: float
     domain: float = 0.0  # how typical of this knowledge base the question's most telling word is
+    off_topic: float = 0.0  # mean log-odds per word of the out-of-scope examples over the articles
 
 
 def specificity(word: str, lang: str) -> float:
@@ -108,6 +116,7 @@ class LanguageIndex:
     def __init__(self, lang: str, articles: list[Article], decline_examples: list[str] | None = None) -> None:
         self.lang = lang
         self.articles = list(articles)
+        self._analyzed: dict[str, dict[str, float]] = {}
         if decline_examples:
             # Everyday school questions that are not about guidance compete as a "decline" pseudo-article.
             self.articles.append(Article.model_construct(
@@ -124,6 +133,9 @@ class LanguageIndex:
         self._build_bm25(texts)
         self._build_ngrams(texts)
         self._build_anchors()
+        self._build_bayes()
+        self._build_scope_odds(articles, decline_examples or [])
+        self._analyzed.clear()  # only the build reads it
 
     @staticmethod
     def _fields(article: Article) -> dict[str, str]:
@@ -131,12 +143,17 @@ class LanguageIndex:
                 "questions": " \n ".join(article.questions), "summary": article.summary, "body": article.body}
 
     def analyze(self, text: str) -> dict[str, float]:
-        """Index-side terms: stems plus (lighter) stems of compound parts."""
+        """Index-side terms: stems plus (lighter) stems of compound parts. Memoised: the index reads
+        titles, synonyms and example questions for several signals; do not mutate the result."""
+        cached = self._analyzed.get(text)
+        if cached is not None:
+            return cached
         terms: defaultdict[str, float] = defaultdict(float)
         for word in content_words(text, self.lang):
             terms[stem(word, self.lang)] += 1.0
             for part in self.lexicon.split(word):
                 terms[stem(part, self.lang)] += PART_WEIGHT
+        self._analyzed[text] = terms
         return terms
 
     def _build_bm25(self, texts: list[dict[str, str]]) -> None:
@@ -195,6 +212,60 @@ class LanguageIndex:
             texts = [article.title, *article.questions, *(s for s in article.synonyms if " " in s)]
             self.anchors.append([self._anchor(t) for t in texts])
 
+    def _build_bayes(self) -> None:
+        """Multinomial naive Bayes over the words people use for each topic (title, synonyms, example
+        questions), stored sparsely: a word's postings hold log((count + a) / a) per article that uses it,
+        so an absent word costs nothing and the posterior is one pass over the question's terms."""
+        counts: list[defaultdict[str, float]] = []
+        for article in self.articles:
+            terms: defaultdict[str, float] = defaultdict(float)
+            for text in (article.title, *article.synonyms, *article.questions):
+                for term, tf in self.analyze(text).items():
+                    terms[term] += tf
+            counts.append(terms)
+        vocabulary = len(set().union(*counts)) if counts else 0
+        alpha = BAYES_SMOOTHING
+        self.bayes_log_total = np.log(np.array([sum(c.values()) + alpha * vocabulary for c in counts]))
+        postings: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
+        for index, terms in enumerate(counts):
+            for term, count in terms.items():
+                docs, weights = postings[term]
+                docs.append(index)
+                weights.append(math.log((count + alpha) / alpha))
+        self.bayes = {t: (np.array(d, dtype=np.int32), np.array(w)) for t, (d, w) in postings.items()}
+
+    def bayes_posterior(self, query: QueryTerms) -> np.ndarray:
+        """P(article | question words) under a uniform prior; zeros when no word is known."""
+        log_likelihood = np.zeros(len(self.articles))
+        mass = 0.0
+        for term, weight in query.terms.items():
+            if term in self.bayes:
+                docs, weights = self.bayes[term]
+                log_likelihood[docs] += weight * weights
+                mass += weight
+        if not mass:
+            return log_likelihood
+        log_likelihood -= mass * self.bayes_log_total
+        posterior = np.exp(log_likelihood - log_likelihood.max())
+        return posterior / posterior.sum()
+
+    def _build_scope_odds(self, articles: list[Article], decline_examples: list[str]) -> None:
+        """Per stem, log P(stem | out-of-scope example) - log P(stem | article title, synonym or example
+        question): "lunch" and "lösenord" come out positive, "prao" and "behörighet" negative."""
+        inside: Counter[str] = Counter()
+        outside: Counter[str] = Counter()
+        for article in articles:
+            for text in (article.title, *article.synonyms, *article.questions):
+                inside.update(set(self.analyze(text)))
+        for text in decline_examples:
+            outside.update(set(self.analyze(text)))
+        vocabulary = set(inside) | set(outside)
+        alpha = SCOPE_SMOOTHING
+        in_total = sum(inside.values()) + alpha * len(vocabulary)
+        out_total = sum(outside.values()) + alpha * len(vocabulary)
+        self.scope_odds = {t: math.log((outside[t] + alpha) / out_total) - math.log((inside[t] + alpha) / in_total)
+                           for t in vocabulary} if decline_examples else {}
+
     def _anchor(self, text: str) -> tuple[dict[str, float], frozenset[str]]:
         stems = {t: self.idf.get(t, 1.0) for t in self.analyze(text)}
         grams = frozenset(g for w in content_words(text, self.lang) for g in char_ngrams(w, (3,)))
@@ -238,7 +309,9 @@ class LanguageIndex:
             domain = max(domain, self.domain_weight(word),
                          *(self.domain_weight(part) for part in self.lexicon.split(word)))
             grams.update(char_ngrams(word))
-        return QueryTerms(terms, grams, covered / len(words) if words else 0.0, domain)
+        odds = [self.scope_odds[s] for s in (stem(w, self.lang) for w in words) if s in self.scope_odds]
+        off_topic = sum(odds) / len(words) if odds else 0.0
+        return QueryTerms(terms, grams, covered / len(words) if words else 0.0, domain, off_topic)
 
     def rank(self, query: QueryTerms, calibration: Calibration) -> list[Candidate]:
         n = len(self.articles)
@@ -255,7 +328,8 @@ class LanguageIndex:
             docs, weights = self.ngrams[gram]
             ngram[docs] += (value / qnorm) * weights
         bm25n = bm25 / (bm25 + calibration.bm25_half)
-        first = calibration.w_bm25 * bm25n + calibration.w_ngram * ngram
+        bayes = self.bayes_posterior(query)
+        first = calibration.w_bm25 * bm25n + calibration.w_ngram * ngram + calibration.w_bayes * bayes
         top = list(np.argsort(-first)[:RERANK])
         if self.decline_index is not None and self.decline_index not in top:
             top.append(self.decline_index)  # always weigh the out-of-scope examples
@@ -265,7 +339,8 @@ class LanguageIndex:
         for index in top:
             anchor = max((self._similarity(qstems, qgrams, a) for a in self.anchors[index]), default=0.0)
             score = float(first[index] + calibration.w_anchor * anchor)
-            out.append(Candidate(self.articles[index], score, float(bm25n[index]), float(ngram[index]), anchor))
+            out.append(Candidate(self.articles[index], score, float(bm25n[index]), float(ngram[index]), anchor,
+                                 float(bayes[index])))
         out.sort(key=lambda c: -c.score)
         return out
 
@@ -300,14 +375,14 @@ class Engine:
     def features(self, candidates: list[Candidate], query: QueryTerms) -> list[float]:
         """Inputs of the confidence model: the best real article's score, its lead over the next one,
         its example-question match, how much of the question the knowledge base covers, how much
-        closer the question is to the out-of-scope examples, and how typical of the knowledge base its
-        most telling word is."""
+        closer the question is to the out-of-scope examples, how typical of the knowledge base its
+        most telling word is, and how much its words lean towards the out-of-scope examples."""
         real = [c for c in candidates if c.article.id != OUT_OF_SCOPE_ID]
         decline = next((c.score for c in candidates if c.article.id == OUT_OF_SCOPE_ID), 0.0)
         top = real[0].score if real else 0.0
         second = real[1].score if len(real) > 1 else 0.0
         anchor = real[0].anchor if real else 0.0
-        return [top, top - second, anchor, query.coverage, decline - top, query.domain / 5]
+        return [top, top - second, anchor, query.coverage, decline - top, query.domain / 5, query.off_topic / 5]
 
     def search(self, question: str, lang_hint: str | None = None) -> tuple[str, list[Candidate], QueryTerms]:
         lang = detect_language(question, default=lang_hint or "sv")

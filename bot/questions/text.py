@@ -41,6 +41,12 @@ STOP = {"sv": SV_STOP, "en": EN_STOP}
 _ABBREV_SUFFIX = re.compile(r"(\w):(?:s|are|arna|aren|ar|er|en|n|or|ns|ens|arnas)\b")
 
 
+# Pupils and teachers name school years by nickname: "i nian", "åttorna", "sjuan" mean åk 9, 8, 7.
+_YEAR_NICKNAMES = {"ettan": 1, "tvåan": 2, "trean": 3, "fyran": 4, "femman": 5, "sexan": 6, "sjuan": 7,
+                   "åttan": 8, "nian": 9, "sexor": 6, "sexorna": 6, "sjuor": 7, "sjuorna": 7, "åttor": 8,
+                   "åttorna": 8, "nior": 9, "niorna": 9}
+
+
 def normalize(text: str) -> str:
     """Lower case, one form per character, `syv:are`/`SAMSYV:s` -> `syv`/`samsyv`, hyphens as spaces."""
     text = unicodedata.normalize("NFKC", text).lower()
@@ -49,7 +55,15 @@ def normalize(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    return WORD.findall(normalize(text))
+    """The words of a text, with school-year nicknames spelled out (`nian` -> `åk`, `9`)."""
+    out: list[str] = []
+    for word in WORD.findall(normalize(text)):
+        year = _YEAR_NICKNAMES.get(word)
+        if year is None:
+            out.append(word)
+        else:
+            out += ("åk", str(year))
+    return out
 
 
 @lru_cache(maxsize=200_000)
@@ -66,9 +80,11 @@ def general_frequency(word: str, lang: str) -> float:
 REAL_WORD_ZIPF = 2.5  # at or above this, a word is a real word, not a typo to correct
 
 
-def content_words(text: str, lang: str) -> list[str]:
+@lru_cache(maxsize=65_536)
+def content_words(text: str, lang: str) -> tuple[str, ...]:
+    """The words that carry meaning; cached because building the index reads each field several times."""
     stop = STOP[lang]
-    return [w for w in words(text) if w not in stop and (len(w) > 1 or w.isdigit())]
+    return tuple(w for w in words(text) if w not in stop and (len(w) > 1 or w.isdigit()))
 
 
 _SV_HINT = re.compile(r"[åäö]")
