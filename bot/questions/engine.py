@@ -110,6 +110,11 @@ def specificity(word: str, lang: str) -> float:
     return min(1.0, max(0.5, (8.0 - general_frequency(word, lang)) / 4.0))
 
 
+def phrasings(article: Article) -> tuple[str, ...]:
+    """How people name and ask about an article: its title, synonyms and example questions."""
+    return (article.title, *article.synonyms, *article.questions)
+
+
 class LanguageIndex:
     """Everything needed to rank one language's articles, built once."""
 
@@ -219,7 +224,7 @@ class LanguageIndex:
         counts: list[defaultdict[str, float]] = []
         for article in self.articles:
             terms: defaultdict[str, float] = defaultdict(float)
-            for text in (article.title, *article.synonyms, *article.questions):
+            for text in phrasings(article):
                 for term, tf in self.analyze(text).items():
                     terms[term] += tf
             counts.append(terms)
@@ -255,7 +260,7 @@ class LanguageIndex:
         inside: Counter[str] = Counter()
         outside: Counter[str] = Counter()
         for article in articles:
-            for text in (article.title, *article.synonyms, *article.questions):
+            for text in phrasings(article):
                 inside.update(set(self.analyze(text)))
         for text in decline_examples:
             outside.update(set(self.analyze(text)))
