@@ -3,12 +3,12 @@
 Four signals rank the articles of the question's language: BM25 over stems (with compound parts and
 typo corrections), character n-gram cosine (robust to spelling and compounds), a naive Bayes posterior
 over the articles' titles, synonyms and example questions (which words tell one topic from its
-neighbours), and the best match among an article's own example questions, title and synonyms. A logistic model over the winner's score, its
-lead over the runner-up and how much of the question the knowledge base covers turns that into a
-calibrated confidence, together with a naive Bayes log-odds of the question's words being out of
-scope (learned from the articles' example questions against `out_of_scope.yaml`); below the threshold
-the bot says it does not know. Weights and threshold live in
-`calibration.json`, fitted by `python -m bot.questions.calibrate` on tuning questions and set on
+neighbours), and the best match among an article's own example questions, title and synonyms.
+
+A logistic model over the winner's score, its lead over the runner-up, how much of the question the
+knowledge base covers and how strongly its words lean towards `out_of_scope.yaml` turns that into a
+calibrated confidence; below the threshold the bot says it does not know. Weights and threshold live
+in `calibration.json`, fitted by `python -m bot.questions.calibrate` on tuning questions and set on
 held-out ones. Answering never touches the disk.
 """
 
@@ -68,10 +68,7 @@ class Calibration:
 class Candidate:
     article: Article
     score: float
-    bm25: float = 0.0
-    ngram: float = 0.0
-    anchor: float = 0.0
-    bayes: float = 0.0
+    anchor: float = 0.0  # closeness to the article's nearest example question, a confidence feature
 
 
 @dataclass
@@ -290,10 +287,13 @@ class LanguageIndex:
         words = content_words(text, self.lang)
         covered = 0
         domain = 0.0
+        odds: list[float] = []
         for word in words:
             hit = False
             weight = specificity(word, self.lang)
             stemmed = stem(word, self.lang)
+            if stemmed in self.scope_odds:
+                odds.append(self.scope_odds[stemmed])
             if stemmed in self.bm25:
                 terms[stemmed] = max(terms.get(stemmed, 0.0), weight)
                 hit = True
@@ -314,7 +314,6 @@ class LanguageIndex:
             domain = max(domain, self.domain_weight(word),
                          *(self.domain_weight(part) for part in self.lexicon.split(word)))
             grams.update(char_ngrams(word))
-        odds = [self.scope_odds[s] for s in (stem(w, self.lang) for w in words) if s in self.scope_odds]
         off_topic = sum(odds) / len(words) if odds else 0.0
         return QueryTerms(terms, grams, covered / len(words) if words else 0.0, domain, off_topic)
 
@@ -344,8 +343,7 @@ class LanguageIndex:
         for index in top:
             anchor = max((self._similarity(qstems, qgrams, a) for a in self.anchors[index]), default=0.0)
             score = float(first[index] + calibration.w_anchor * anchor)
-            out.append(Candidate(self.articles[index], score, float(bm25n[index]), float(ngram[index]), anchor,
-                                 float(bayes[index])))
+            out.append(Candidate(self.articles[index], score, anchor))
         out.sort(key=lambda c: -c.score)
         return out
 
