@@ -41,6 +41,8 @@ class Article(BaseModel):
     questions: list[str] = Field(min_length=8, max_length=40)
     sources: list[Source] = Field(min_length=1)
     updated: dt.date
+    reviewed: dt.date | None = None  # last fact-check against the sources; `content check` warns after 12 months
+    scope: str | None = Field(default=None, max_length=400)  # what this article does not cover, and which does
     related: list[str] = Field(default_factory=list)
     body: str = Field(min_length=50)
     path: str = ""
