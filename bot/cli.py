@@ -1,68 +1,25 @@
-"""The `samsyv` command line. Capabilities add their own subcommands through `bot/<capability>/cli.py`."""
+"""The `samsyv` command line. Capabilities add their own subcommands through `bot/<capability>/cli.py`;
+nothing imports this module but the `samsyv` entry point."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
-import importlib.util
 import logging
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
-from bot.db import Database
+from bot.conferences import cli as conferences_cli
 from bot.db.migrate import backup_sync, upgrade
 from bot.logs import setup_logging
-from bot.messaging import Messenger
+from bot.questions import cli as questions_cli
+from bot.reports import cli as reports_cli
+from bot.runtime import open_bot
 from bot.settings import Settings, SettingsError, load_settings
+from bot.surveys import cli as surveys_cli
 
 log = logging.getLogger("samsyv")
-
-
-class LogMessenger:
-    """For CLI commands that run without Slack: anything the core would send is logged, not lost silently."""
-
-    async def post(self, channel: str, message: Any, thread_ts: str | None = None) -> Any:
-        from bot.messaging import MessageRef
-
-        log.info("would post to %s: %s", channel, message.text)
-        return MessageRef(channel=channel, ts="0")
-
-    async def dm(self, user_id: str, message: Any) -> Any:
-        return await self.post(user_id, message)
-
-    async def update(self, ref: Any, message: Any) -> None:
-        log.info("would update %s: %s", ref.channel, message.text)
-
-    async def ephemeral(self, channel: str, user_id: str, message: Any) -> None:
-        log.info("would tell %s: %s", user_id, message.text)
-
-    async def upload(self, user_or_channel: str, filename: str, content: bytes, title: str, comment: str = "") -> None:
-        log.info("would upload %s to %s", filename, user_or_channel)
-
-    async def channel_members(self, channel: str) -> list[str]:
-        return []
-
-    async def publish_home(self, user_id: str, blocks: Any) -> None:
-        return None
-
-
-@asynccontextmanager
-async def open_bot(settings: Settings, messenger: Messenger | None = None, start: bool = True) -> AsyncIterator[Any]:
-    """A migrated database and a ready Bot for one CLI command."""
-    from bot.runtime import Bot
-
-    await upgrade(settings.database_url)
-    bot = Bot(settings=settings, db=Database(settings.database_url), messenger=messenger or LogMessenger())
-    try:
-        if start:
-            await bot.start()
-        yield bot
-    finally:
-        await bot.stop()
 
 
 Handler = Callable[[argparse.Namespace, Settings], Awaitable[int]]
@@ -152,12 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
         "export": sub.add_parser("export", help="CSV/XLSX/JSON/ICS exports for the project team").add_subparsers(
             dest="export_command", metavar="WHAT"),
     }
-    from bot.runtime import CAPABILITIES
-
-    for name in CAPABILITIES:
-        package = importlib.import_module(name)
-        if hasattr(package, "__path__") and importlib.util.find_spec(f"{name}.cli") is not None:
-            importlib.import_module(f"{name}.cli").add_cli(groups, command)
+    for capability_cli in (questions_cli, conferences_cli, surveys_cli, reports_cli):
+        capability_cli.add_cli(groups, command)
     return parser
 
 

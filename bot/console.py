@@ -23,7 +23,6 @@ from bot.ui import (
     Form,
     FormErrors,
     Header,
-    Image,
     Message,
     OpenForm,
     Outcome,
@@ -62,8 +61,6 @@ def render_text(message: Message) -> list[str]:
             lines.append(f"  ({plain(block.text)})")
         elif isinstance(block, Divider):
             lines.append("-" * 40)
-        elif isinstance(block, Image):
-            lines.append(f"[{plain(block.alt)}: {block.url}]")
         elif isinstance(block, Actions):
             pass
     if not message.blocks:
@@ -114,10 +111,6 @@ class ConsoleMessenger:
 
     async def update(self, ref: MessageRef, message: Message) -> None:
         self.out(f"--- {t(self.lang, 'console.updated', channel=ref.channel)}: {plain(message.text)}")
-
-    async def ephemeral(self, channel: str, user_id: str, message: Message) -> None:
-        if user_id == self.user_id:
-            self.show(message)
 
     async def upload(self, user_or_channel: str, filename: str, content: bytes, title: str,
                      comment: str = "") -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.i18n import t
-from bot.interactions import CommandRequest, registry
+from bot.interactions import CommandRequest, Registry
 from bot.ui import Block, Context, Divider, Header, Message, Outcome, Reply, Text
 from bot.users import Actor, Role, parse_role, set_language, set_role
 
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from bot.runtime import Bot
 
 
-def help_message(actor: Actor) -> Message:
+def help_message(registry: Registry, actor: Actor) -> Message:
     lines = [t(actor.lang, "help.intro")]
     for command in registry.commands:
         if command.help_key and actor.at_least(command.min_role):
@@ -28,15 +28,13 @@ def help_message(actor: Actor) -> Message:
 
 
 async def help_outcomes(bot: Bot, actor: Actor) -> list[Outcome]:
-    return [Reply(message=help_message(actor))]
+    return [Reply(message=help_message(bot.registry, actor))]
 
 
-@registry.command("help", help_key="help.cmd.help")
 async def help_command(bot: Bot, actor: Actor, rest: str, request: CommandRequest) -> list[Outcome]:
     return await help_outcomes(bot, actor)
 
 
-@registry.command("language", help_key="help.cmd.language")
 async def language_command(bot: Bot, actor: Actor, rest: str, request: CommandRequest) -> list[Outcome]:
     choice = rest.strip().lower()
     lang = {"sv": "sv", "svenska": "sv", "swedish": "sv", "en": "en", "engelska": "en", "english": "en"}.get(choice)
@@ -54,7 +52,6 @@ def parse_user_mention(text: str) -> str | None:
     return text if text and text.replace("_", "").replace("-", "").isalnum() else None
 
 
-@registry.command("role", min_role=Role.lead, help_key="help.cmd.role")
 async def role_command(bot: Bot, actor: Actor, rest: str, request: CommandRequest) -> list[Outcome]:
     parts = rest.split()
     user = parse_user_mention(parts[0]) if parts else None
@@ -66,7 +63,6 @@ async def role_command(bot: Bot, actor: Actor, rest: str, request: CommandReques
                                          role=t(actor.lang, f"roles.{role.value}"))))]
 
 
-@registry.home(0)
 async def home_greeting(bot: Bot, actor: Actor) -> list[Block]:
     return [
         Header(text=t(actor.lang, "home.title")),
@@ -74,3 +70,10 @@ async def home_greeting(bot: Bot, actor: Actor) -> list[Block]:
         Context(text=t(actor.lang, "help.your_role", role=t(actor.lang, f"roles.{actor.role.value}"))),
         Divider(),
     ]
+
+
+def register(registry: Registry) -> None:
+    registry.command("help", help_command, help_key="help.cmd.help")
+    registry.command("language", language_command, help_key="help.cmd.language")
+    registry.command("role", role_command, min_role=Role.lead, help_key="help.cmd.role")
+    registry.home(0, home_greeting)

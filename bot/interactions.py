@@ -1,7 +1,7 @@
-"""The registry that ties words, buttons and forms to core functions.
+"""The registry that ties words, buttons, forms and due items to core functions.
 
-Capabilities register here at import time; the Slack handlers and the console both dispatch through
-it, so every flow works the same in both front ends.
+The running `Bot` owns one `Registry` and hands it to each capability's `register(registry)`; the Slack
+handlers and the console both dispatch through it, so every flow works the same in both front ends.
 """
 
 from __future__ import annotations
@@ -66,46 +66,59 @@ class DueKind:
     paced: bool = False  # sends one Slack message: keep under the workspace's rate limit
 
 
+LoopStarter = Callable[["Bot"], Awaitable[None]]
+SetupFn = Callable[["Bot"], Awaitable[object]]
+
+
+class DuplicateRegistration(ValueError):
+    """Two capabilities claimed the same command, action, form or due-item name."""
+
+
 @dataclass
 class Registry:
+    """Everything a running bot can be asked to do, by name. Owned by `Bot`; each capability fills it in
+    its `register(registry)`, so one lookup finds the function behind any button, form or due item."""
+
     commands: list[Command] = field(default_factory=list)
     actions: dict[str, ActionFn] = field(default_factory=dict)
     forms: dict[str, FormFn] = field(default_factory=dict)
     home_sections: list[tuple[int, HomeFn]] = field(default_factory=list)
     due_kinds: dict[str, DueKind] = field(default_factory=dict)
+    loop_starters: list[LoopStarter] = field(default_factory=list)
+    setups: list[SetupFn] = field(default_factory=list)
     fallback: CommandFn | None = None  # free text: the question answerer
 
-    def command(self, name: str, min_role: Role = Role.pupil,
-                help_key: str | None = None) -> Callable[[CommandFn], CommandFn]:
-        def deco(fn: CommandFn) -> CommandFn:
-            self.commands.append(Command(name, fn, min_role, help_key))
-            return fn
-        return deco
+    def command(self, name: str, fn: CommandFn, min_role: Role = Role.pupil, help_key: str | None = None) -> None:
+        if any(cmd.name == name for cmd in self.commands):
+            raise DuplicateRegistration(f"command {name}")
+        self.commands.append(Command(name, fn, min_role, help_key))
 
-    def action(self, prefix: str) -> Callable[[ActionFn], ActionFn]:
-        def deco(fn: ActionFn) -> ActionFn:
-            self.actions[prefix] = fn
-            return fn
-        return deco
+    def action(self, name: str, fn: ActionFn) -> None:
+        """`name` is the full action id the UI model puts on a button, e.g. `survey:answer`."""
+        _claim(self.actions, name, fn, "action")
 
-    def form(self, callback: str) -> Callable[[FormFn], FormFn]:
-        def deco(fn: FormFn) -> FormFn:
-            self.forms[callback] = fn
-            return fn
-        return deco
+    def form(self, name: str, fn: FormFn) -> None:
+        _claim(self.forms, name, fn, "form")
 
-    def home(self, order: int) -> Callable[[HomeFn], HomeFn]:
-        def deco(fn: HomeFn) -> HomeFn:
-            self.home_sections.append((order, fn))
-            self.home_sections.sort(key=lambda item: item[0])
-            return fn
-        return deco
+    def home(self, order: int, fn: HomeFn) -> None:
+        self.home_sections.append((order, fn))
+        self.home_sections.sort(key=lambda item: item[0])
 
-    def due(self, kind: str, paced: bool = False) -> Callable[[DueFn], DueFn]:
-        def deco(fn: DueFn) -> DueFn:
-            self.due_kinds[kind] = DueKind(fn, paced)
-            return fn
-        return deco
+    def due(self, kind: str, fn: DueFn, paced: bool = False) -> None:
+        _claim(self.due_kinds, kind, DueKind(fn, paced), "due-item kind")
+
+    def on_loop_start(self, fn: LoopStarter) -> None:
+        """Run once when the due-items loop starts, e.g. to plan a recurring item such as the daily purge."""
+        self.loop_starters.append(fn)
+
+    def setup(self, fn: SetupFn) -> None:
+        """Run at `Bot.start()`, before the first request (e.g. building the search index)."""
+        self.setups.append(fn)
+
+    def answer_free_text(self, fn: CommandFn) -> None:
+        if self.fallback is not None:
+            raise DuplicateRegistration("free-text fallback")
+        self.fallback = fn
 
     def match_command(self, text: str) -> tuple[Command, str] | None:
         """The command whose word starts `text` (longest alias wins) and the rest of the text."""
@@ -119,9 +132,8 @@ class Registry:
             return None
         return best[1], text.strip()[best[0]:].strip()
 
-    def find_action(self, action: str) -> ActionFn | None:
-        prefix = action.split(":", 1)[0]
-        return self.actions.get(prefix)
 
-
-registry = Registry()
+def _claim(table: dict[str, Any], name: str, value: Any, what: str) -> None:
+    if name in table:
+        raise DuplicateRegistration(f"{what} {name}")
+    table[name] = value

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+import logging
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
@@ -23,11 +24,35 @@ class Messenger(Protocol):
 
     async def update(self, ref: MessageRef, message: Message) -> None: ...
 
-    async def ephemeral(self, channel: str, user_id: str, message: Message) -> None: ...
-
     async def upload(self, user_or_channel: str, filename: str, content: bytes, title: str,
                      comment: str = "") -> None: ...
 
     async def channel_members(self, channel: str) -> list[str]: ...
 
     async def publish_home(self, user_id: str, blocks: Message) -> None: ...
+
+
+log = logging.getLogger("samsyv")
+
+
+class LogMessenger:
+    """For CLI commands that run without Slack: anything the core would send is logged, not lost silently."""
+
+    async def post(self, channel: str, message: Any, thread_ts: str | None = None) -> Any:
+        log.info("would post to %s: %s", channel, message.text)
+        return MessageRef(channel=channel, ts="0")
+
+    async def dm(self, user_id: str, message: Any) -> Any:
+        return await self.post(user_id, message)
+
+    async def update(self, ref: Any, message: Any) -> None:
+        log.info("would update %s: %s", ref.channel, message.text)
+
+    async def upload(self, user_or_channel: str, filename: str, content: bytes, title: str, comment: str = "") -> None:
+        log.info("would upload %s to %s", filename, user_or_channel)
+
+    async def channel_members(self, channel: str) -> list[str]:
+        return []
+
+    async def publish_home(self, user_id: str, blocks: Any) -> None:
+        return None

@@ -2,37 +2,37 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
+from bot import conferences, core_commands, questions, reports, surveys
 from bot.clock import Clock, SystemClock
 from bot.coalesce import Coalescer
 from bot.db import Database
+from bot.db.migrate import upgrade
 from bot.errors import UserError
 from bot.i18n import t
-from bot.interactions import ActionEvent, CommandRequest, FormSubmission, registry
-from bot.messaging import Messenger
+from bot.interactions import ActionEvent, CommandRequest, FormSubmission, Registry
+from bot.messaging import LogMessenger, Messenger
 from bot.settings import Settings
 from bot.ui import Block, Context, FormErrors, Message, Outcome, Reply, Text
 from bot.users import Actor, get_actor
 
 log = logging.getLogger(__name__)
 
-CAPABILITIES = (
-    "bot.core_commands",
-    "bot.questions",
-    "bot.conferences",
-    "bot.surveys",
-    "bot.reports",
-)
+# Each has `register(registry)`; the order is the order of `/syv hjälp` and of the App Home sections' ties.
+CAPABILITIES: tuple[ModuleType, ...] = (core_commands, questions, conferences, surveys, reports)
 
 
-def load_capabilities() -> None:
-    """Import each capability once so that it registers its commands, actions, forms and due items."""
-    for name in CAPABILITIES:
-        importlib.import_module(name)
+def build_registry() -> Registry:
+    registry = Registry()
+    for capability in CAPABILITIES:
+        capability.register(registry)
+    return registry
 
 
 @dataclass
@@ -42,10 +42,10 @@ class Bot:
     messenger: Messenger
     clock: Clock = field(default_factory=SystemClock)
     state: dict[str, Any] = field(default_factory=dict)  # per-capability state (e.g. the search index)
+    registry: Registry = field(default_factory=build_registry)
     coalescer: Coalescer = field(init=False)
 
     def __post_init__(self) -> None:
-        load_capabilities()
         self.coalescer = Coalescer(self.settings.update_interval_seconds)
 
     async def actor(self, user_id: str) -> Actor:
@@ -53,10 +53,8 @@ class Bot:
 
     async def start(self) -> None:
         """Build what capabilities need before the first request (e.g. the search index)."""
-        for name in CAPABILITIES:
-            setup = getattr(importlib.import_module(name), "setup", None)
-            if setup is not None:
-                await setup(self)
+        for setup in self.registry.setups:
+            await setup(self)
 
     async def stop(self) -> None:
         await self.coalescer.drain()
@@ -84,7 +82,7 @@ async def handle_command(bot: Bot, actor: Actor, request: CommandRequest) -> lis
             from bot.core_commands import help_outcomes
 
             return await help_outcomes(bot, actor)
-        matched = registry.match_command(text)
+        matched = bot.registry.match_command(text)
         if matched is not None:
             command, rest = matched
             if not actor.at_least(command.min_role):
@@ -104,7 +102,7 @@ DM_COMMANDS = {"help", "language"}
 
 async def handle_message(bot: Bot, actor: Actor, request: CommandRequest) -> list[Outcome]:
     """A DM or an @mention: "hjälp"/"help" and "språk en" work, anything else is a question."""
-    matched = registry.match_command(request.text)
+    matched = bot.registry.match_command(request.text)
     is_command = matched is not None and matched[0].name in DM_COMMANDS and \
         (matched[0].name != "help" or not matched[1])
     if is_command or not request.text.strip():
@@ -114,19 +112,24 @@ async def handle_message(bot: Bot, actor: Actor, request: CommandRequest) -> lis
 
 async def _question(bot: Bot, actor: Actor, request: CommandRequest) -> list[Outcome]:
     """Free text goes to the question answerer (registered by bot.questions)."""
-    if registry.fallback is None:
+    if bot.registry.fallback is None:
         return [Reply(message=Message(text=t(actor.lang, "errors.unknown_command")))]
     try:
-        return await registry.fallback(bot, actor, request.text.strip(), request)
+        return await bot.registry.fallback(bot, actor, request.text.strip(), request)
     except UserError as exc:
         return error_reply(actor, exc)
 
 
+def _stale(actor: Actor, what: str, name: str) -> list[Outcome]:
+    """A button or form nothing handles (an older release's, or a forged id): say so kindly, log it once."""
+    log.warning("no handler for %s %.80r", what, name)
+    return [Reply(message=Message(text=t(actor.lang, "errors.stale_button")))]
+
+
 async def handle_action(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
-    fn = registry.find_action(event.action)
+    fn = bot.registry.actions.get(event.action)
     if fn is None:
-        log.warning("no handler for action %s", event.action)
-        return []
+        return _stale(actor, "action", event.action)
     try:
         return await fn(bot, actor, event)
     except UserError as exc:
@@ -134,10 +137,9 @@ async def handle_action(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outc
 
 
 async def handle_form(bot: Bot, actor: Actor, submission: FormSubmission) -> list[Outcome]:
-    fn = registry.forms.get(submission.callback)
+    fn = bot.registry.forms.get(submission.callback)
     if fn is None:
-        log.warning("no handler for form %s", submission.callback)
-        return []
+        return _stale(actor, "form", submission.callback)
     try:
         return await fn(bot, actor, submission)
     except UserError as exc:
@@ -147,10 +149,23 @@ async def handle_form(bot: Bot, actor: Actor, submission: FormSubmission) -> lis
 async def home_blocks(bot: Bot, actor: Actor) -> list[Block]:
     """The App Home tab: each capability contributes a section for this user."""
     blocks: list[Block] = []
-    for _, section in registry.home_sections:
+    for _, section in bot.registry.home_sections:
         try:
             blocks.extend(await section(bot, actor))
         except Exception:  # one broken section must not blank the whole tab
             log.exception("home section failed")
             blocks.append(Context(text=t(actor.lang, "errors.generic")))
     return blocks
+
+
+@asynccontextmanager
+async def open_bot(settings: Settings, messenger: Messenger | None = None, start: bool = True) -> AsyncIterator[Bot]:
+    """A migrated database and a ready Bot for one command-line command."""
+    await upgrade(settings.database_url)
+    bot = Bot(settings=settings, db=Database(settings.database_url), messenger=messenger or LogMessenger())
+    try:
+        if start:
+            await bot.start()
+        yield bot
+    finally:
+        await bot.stop()

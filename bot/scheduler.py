@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.engine import as_utc
 from bot.db.schema import due_items
-from bot.interactions import registry
 
 if TYPE_CHECKING:
     from bot.runtime import Bot
@@ -30,9 +28,6 @@ log = logging.getLogger(__name__)
 CLAIM_TIMEOUT = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 WORKER_ID = f"worker-{uuid.uuid4().hex[:8]}"
-
-# Run once when the due-items loop starts, e.g. to plan a recurring item such as the daily purge.
-loop_starters: list[Callable[[Bot], Awaitable[None]]] = []
 
 
 async def schedule(conn: AsyncConnection, kind: str, key: str, due_at: datetime,
@@ -88,7 +83,7 @@ async def run_due(bot: Bot, now: datetime | None = None, limit: int = 200) -> in
     loop = asyncio.get_running_loop()
     next_paced = loop.time()
     for row in rows:
-        kind = registry.due_kinds.get(row["kind"])
+        kind = bot.registry.due_kinds.get(row["kind"])
         if kind is None:
             log.error("no handler for due item kind %s", row["kind"])
             continue
@@ -112,7 +107,7 @@ async def run_due(bot: Bot, now: datetime | None = None, limit: int = 200) -> in
 
 async def run_forever(bot: Bot, stop: asyncio.Event) -> None:
     """The due-items loop of a running bot."""
-    for starter in loop_starters:
+    for starter in bot.registry.loop_starters:
         try:
             await starter(bot)
         except Exception:

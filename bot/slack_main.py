@@ -43,7 +43,7 @@ def make_client(settings: Settings) -> AsyncWebClient:
 
 
 def make_app(bot: Bot, settings: Settings, verify: bool = True) -> AsyncApp:
-    from handlers import register_all
+    from handlers import slack_app
     from handlers.messenger import SlackMessenger
 
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
@@ -56,7 +56,7 @@ def make_app(bot: Bot, settings: Settings, verify: bool = True) -> AsyncApp:
         context["bot"] = bot
         await next()
 
-    register_all(app)
+    slack_app.register(app)
     return app
 
 

@@ -1,6 +1,6 @@
 """A small, front-end neutral UI model.
 
-The core describes what to show (messages with buttons, forms with fields); `handlers/render.py`
+The core describes what to show (messages with buttons, forms with fields); `handlers/blocks.py`
 turns it into Block Kit and `bot/console.py` into numbered choices and prompts. Text is Slack
 mrkdwn; every user-supplied string goes through `esc()` so nobody can trigger `<!channel>`.
 """
@@ -24,7 +24,7 @@ def clip(text: str, limit: int) -> str:
 
 class Button(BaseModel):
     label: str
-    action: str  # "<capability>:<verb>", dispatched by bot.interactions
+    action: str  # the full name a capability registered, e.g. "survey:answer"
     value: str = ""
     style: Literal["primary", "danger"] | None = None
     url: str | None = None
@@ -60,13 +60,7 @@ class Actions(BaseModel):
     buttons: list[Button]
 
 
-class Image(BaseModel):
-    kind: Literal["image"] = "image"
-    url: str
-    alt: str
-
-
-Block = Annotated[Header | Text | Fields | Context | Divider | Actions | Image, Field(discriminator="kind")]
+Block = Annotated[Header | Text | Fields | Context | Divider | Actions, Field(discriminator="kind")]
 
 
 class Message(BaseModel):
@@ -106,13 +100,12 @@ class FormField(BaseModel):
     options: list[Option] = Field(default_factory=list)
     initial: Any = None
     max_length: int | None = None
-    dispatch: bool = False
 
 
 class Form(BaseModel):
     """A modal in Slack, a series of prompts in the console."""
 
-    callback: str  # "<capability>:<form>", dispatched by bot.interactions
+    callback: str  # the full name a capability registered, e.g. "conf:create"
     title: str
     submit: str
     close: str
@@ -122,11 +115,10 @@ class Form(BaseModel):
 
 
 class Reply(BaseModel):
-    """Answer the user who acted: ephemeral by default, in a thread when asked."""
+    """Answer the user who acted: only they see it, unless it belongs in the thread it was asked in."""
 
     kind: Literal["reply"] = "reply"
     message: Message
-    ephemeral: bool = True
     in_thread: bool = False
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.messaging import MessageRef
 from bot.ui import Message
-from handlers.render import home_view, message_kwargs
+from handlers.blocks import home_view, message_kwargs
 
 
 class SlackMessenger:
@@ -25,9 +25,6 @@ class SlackMessenger:
 
     async def update(self, ref: MessageRef, message: Message) -> None:
         await self.client.chat_update(channel=ref.channel, ts=ref.ts, **message_kwargs(message))
-
-    async def ephemeral(self, channel: str, user_id: str, message: Message) -> None:
-        await self.client.chat_postEphemeral(channel=channel, user=user_id, **message_kwargs(message))
 
     async def dm_channel(self, user_id: str) -> str:
         if user_id not in self._dm_channels:

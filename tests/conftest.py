@@ -21,7 +21,7 @@ from bot.clock import FakeClock
 from bot.db import Database
 from bot.db.migrate import upgrade_sync
 from bot.runtime import Bot
-from bot.settings import Settings, load_settings
+from bot.settings import CONTENT_DIR, Settings, load_settings
 from tests.fakeslack import FakeSlack
 
 SIGNING_SECRET = "test-signing-secret"
@@ -33,6 +33,15 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
     upgrade_sync(f"sqlite+aiosqlite:///{path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def search_index() -> tuple[Any, tuple[int, float]]:
+    """The knowledge base's search index, built once per test session (it is read-only once built)."""
+    from bot.knowledge.loader import content_fingerprint
+    from bot.questions.engine import build_engine
+
+    return build_engine(CONTENT_DIR), content_fingerprint(CONTENT_DIR / "kb")
 
 
 @pytest.fixture
@@ -71,15 +80,19 @@ def settings(db_path: Path, fake_slack: FakeSlack) -> Settings:
 
 
 @pytest.fixture
-async def bot(settings: Settings, clock: FakeClock, tmp_path: Path) -> AsyncIterator[Bot]:
+async def bot(settings: Settings, clock: FakeClock, tmp_path: Path,
+              search_index: tuple[Any, tuple[int, float]]) -> AsyncIterator[Bot]:
     """A core Bot over the real database, with a console messenger capturing what it sends."""
     from bot.console import ConsoleMessenger
+    from bot.questions.service import install_engine
 
     lines: list[str] = []
     instance = Bot(settings=settings, db=Database(settings.database_url),
                    messenger=ConsoleMessenger(lines.append, tmp_path / "files"),
                    clock=clock)
     instance.state["console_lines"] = lines
+    if settings.content_dir == CONTENT_DIR:
+        install_engine(instance, *search_index)
     await instance.start()
     yield instance
     await instance.stop()

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import sys
-import types
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -453,35 +451,33 @@ async def test_list_home_and_next_meetings_show_the_users_answer(bot: Bot, tmp_p
     assert home_user == "U1" and "Ditt svar: Kommer" in text(republished)
 
 
-async def test_evaluation_survey_goes_to_attendees_when_the_meeting_ends(
-        bot: Bot, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    calls: list[tuple[str, list[str]]] = []
+async def test_evaluation_survey_goes_to_attendees_when_the_meeting_ends(bot: Bot, clock: FakeClock) -> None:
+    from bot.surveys import delivery as survey_delivery
+    from bot.surveys import service as survey_service
+    from bot.surveys.models import Audience, QuestionDraft, QuestionKind, SurveyDraft
+    from bot.users import Actor, Role
 
-    async def send_survey_to(bot: Bot, survey_id: str, user_ids: list[str]) -> None:
-        calls.append((survey_id, user_ids))
-
-    fake_api = types.ModuleType("bot.surveys.api")
-    fake_api.send_survey_to = send_survey_to  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bot.surveys.api", fake_api)
-    conf = await create(bot, local(2026, 3, 10, 9), survey="7")
+    lead = Actor(user_id=LEAD, role=Role.lead)
+    survey_id = await survey_service.create_survey(bot.db, lead, SurveyDraft(
+        title="Utvärdering", audience=Audience(users=[LEAD]),
+        questions=[QuestionDraft(kind=QuestionKind.scale5, text="Hur var träffen?")]), bot.clock.now())
+    await survey_delivery.open_survey(bot, survey_id, bot.clock.now())
+    conf = await create(bot, local(2026, 3, 10, 9), survey=str(survey_id))
     await service.rsvp(bot, "U1", conf.id, Answer.yes)
     await service.rsvp(bot, "U2", conf.id, Answer.no)
-    await run_all_due(bot, conf.end_at - timedelta(minutes=1))
-    assert [c for c in calls] == []
-    await run_all_due(bot, conf.end_at)
-    assert calls == [(7, ["U1"])]
-    await run_all_due(bot, conf.end_at + timedelta(days=1))
-    assert len(calls) == 1
 
-    monkeypatch.setitem(sys.modules, "bot.surveys.api", types.ModuleType("bot.surveys.api"))
-    other = await create(bot, local(2026, 3, 12, 9), survey="8")
-    await service.rsvp(bot, "U1", other.id, Answer.yes)
-    await run_all_due(bot, other.end_at)
-    assert "send_survey_to does not exist" in caplog.text
-    async with bot.db.read() as conn:
-        failed = (await conn.execute(select(due_items.c.last_error).where(
-            due_items.c.kind == "conf.evaluation"))).scalars().all()
-    assert failed == [None, None]
+    async def sent_to() -> list[str]:
+        async with bot.db.read() as conn:
+            rows = (await conn.execute(select(due_items.c.payload).where(due_items.c.kind == "survey.send"))).all()
+        return sorted(str(row.payload["user"]) for row in rows)
+
+    await run_all_due(bot, conf.end_at - timedelta(minutes=1))
+    assert "U1" not in await sent_to()
+    await run_all_due(bot, conf.end_at)
+    assert "U1" in await sent_to() and "U2" not in await sent_to()  # attendees only
+    before = await sent_to()
+    await run_all_due(bot, conf.end_at + timedelta(days=1))
+    assert await sent_to() == before  # once
 
 
 # --- CLI, console, locale files --------------------------------------------------------------------------
@@ -563,7 +559,7 @@ async def test_rsvp_rows_are_unique_per_person(bot: Bot) -> None:
 
 async def test_a_big_meeting_stays_within_slack_limits(bot: Bot) -> None:
     """300 answers: the attendee modal, the invitation and the lead's list all pass Block Kit validation."""
-    from handlers.render import document_view, message_kwargs
+    from handlers.blocks import document_view, message_kwargs
     from tests.fakeslack import validate_blocks, validate_view
 
     conf = await create(bot, local(2026, 3, 10, 9), capacity="200", description="Lång text. " * 180,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import time
 from pathlib import Path
@@ -11,11 +12,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import main
+from bot.db import Database
 from bot.db.migrate import backup_sync
 from bot.db.schema import audit_log, users
 from bot.logs import RedactSecrets
 from bot.runtime import Bot
-from bot.settings import SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings
 from tests.conftest import LEAD, SlackDriver, run_console, sign, text_of
 from tests.fakeslack import FakeSlack
 
@@ -163,12 +165,10 @@ def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None
 
 async def test_an_unexpected_error_gets_a_friendly_message_and_the_bot_keeps_running(
         slack: SlackDriver, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.interactions import registry
-
     async def broken(*_args: object) -> list[object]:
         raise RuntimeError("database exploded")
 
-    monkeypatch.setitem(registry.actions, "q", broken)  # inject a fault into one capability
+    monkeypatch.setitem(slack.bot.registry.actions, "q:more", broken)  # inject a fault into one capability
     response = await slack.click("q:more", "prao|sv", user="U9")
     assert response.status == 200
     [notice] = await fake_slack.wait_for("chat.postMessage")
@@ -199,3 +199,37 @@ async def test_a_lead_command_word_in_a_pupils_sentence_is_a_question(bot: Bot) 
     assert "projektledare" in refused.message.text  # type: ignore[union-attr]
     [answered] = await handle_command(bot, pupil, CommandRequest(text="resultat av gymnasievalet, när kommer de?"))
     assert "projektledare" not in answered.message.text  # type: ignore[union-attr]
+
+
+async def test_a_button_or_form_nothing_handles_gets_a_friendly_line_and_one_warning(
+        slack: SlackDriver, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.runtime")
+    response = await slack.click("survey:from-an-old-release", "1", user="U9", ephemeral=True)
+    assert response.status == 200
+    [reply] = await fake_slack.wait_responses(1)
+    assert "Den här knappen fungerar inte längre" in text_of(reply)
+    response = await slack.submit({"type": "modal", "callback_id": "conf:forged", "private_metadata": ""}, {},
+                                  user="U9")
+    assert response.status == 200
+    [notice] = await fake_slack.wait_for("chat.postMessage")
+    assert notice["channel"] == "U9" and "fungerar inte längre" in text_of(notice)
+    warnings = [r for r in caplog.records if r.name == "bot.runtime" and r.levelno == logging.WARNING]
+    assert len(warnings) == 2 and all(r.exc_info is None for r in warnings)
+
+
+def test_each_bot_owns_its_registry_and_names_are_claimed_once(settings: Settings) -> None:
+    from bot.console import ConsoleMessenger
+    from bot.interactions import DuplicateRegistration, Registry
+    from bot.runtime import build_registry
+
+    first = Bot(settings=settings, db=Database(settings.database_url), messenger=ConsoleMessenger(print, Path(".")))
+    second = Bot(settings=settings, db=Database(settings.database_url), messenger=ConsoleMessenger(print, Path(".")))
+    assert first.registry is not second.registry
+    assert first.registry.actions.keys() == second.registry.actions.keys()
+    # Every name is a full name: one lookup finds the function behind any button or form.
+    assert all(":" in name for name in [*first.registry.actions, *first.registry.forms])
+    assert {"survey:answer", "conf:yes", "q:forward", "report:export"} <= first.registry.actions.keys()
+    registry = build_registry()
+    with pytest.raises(DuplicateRegistration):
+        registry.action("survey:answer", registry.actions["survey:answer"])
+    assert Registry().actions == {}

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bot.cli import LogMessenger, build_parser, main
+from bot.cli import build_parser, main
 from bot.db import Database
+from bot.messaging import LogMessenger
 from bot.runtime import Bot
 from bot.users import set_profile
 from tests.conftest import make_settings

@@ -125,6 +125,7 @@ async def test_my_data_and_forget_me_in_slack(slack: SlackDriver, fake_slack: Fa
 
 async def test_leads_read_the_audit_log_in_slack(slack: SlackDriver, fake_slack: FakeSlack) -> None:
     await slack.command("roll <@UNEW> vägledare")
+    await fake_slack.wait_responses(1)  # the role is stored before the log is read
     await slack.command("logg")
     [_, log] = await fake_slack.wait_responses(2)
     shown = text_of(log)

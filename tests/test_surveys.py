@@ -216,7 +216,7 @@ async def test_the_confirmation_is_ephemeral_and_shows_results_only_when_allowed
         outcomes = await handle_action(bot, Actor(user_id=user), ActionEvent(
             action="survey:answer", value=f"{survey_id}:{qid}:yes", channel="C1"))
     [reply] = outcomes
-    assert isinstance(reply, Reply) and reply.ephemeral
+    assert isinstance(reply, Reply) and not reply.in_thread  # only the person who answered sees it
     assert "Tack! Ditt svar: *Ja*. Du kan ändra ditt svar tills enkäten stänger." in texts(outcomes)
     assert "För få svar för att visa" in texts(outcomes)
     outcomes = await handle_action(bot, Actor(user_id="U5"), ActionEvent(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from bot.scheduler import run_due
 from bot.surveys import delivery, service
 from bot.surveys.models import Anonymity, Audience, QuestionDraft, QuestionKind, Respondent, SurveyDraft
@@ -33,7 +31,6 @@ async def test_1600_members_get_the_survey_and_the_nudge_despite_a_429(slack: Sl
                         questions=[QuestionDraft(kind=QuestionKind.yesno, text="Har du pratat om yrken i dag?")])
     bot = slack.bot
     survey_id = await service.create_survey(bot.db, LEAD_ACTOR, draft, bot.clock.now())
-    started = time.monotonic()
     await delivery.open_survey(bot, survey_id, bot.clock.now())
     assert await run_due(bot, bot.clock.now()) == 200  # one batch, then Slack says "slow down" once
     fake_slack.fail_next("chat.postMessage", status=429, retry_after=0)
@@ -56,4 +53,3 @@ async def test_1600_members_get_the_survey_and_the_nudge_despite_a_429(slack: Sl
     assert len(nudges) == 1500 and {d["channel"] for d in nudges} == set(EVERYONE[100:])
     assert all("Påminnelse" in text_of(n) for n in nudges[:3])
     assert [c.method for c in fake_slack.calls].count("chat.postMessage#429") == 2
-    assert time.monotonic() - started < 120

@@ -26,14 +26,13 @@ from bot.interactions import ActionEvent, CommandRequest
 from bot.runtime import Bot, handle_action, handle_command
 from bot.settings import CONTENT_DIR, Settings
 from bot.surveys import delivery, service
+from bot.surveys.links import create_link, token_hash
 from bot.surveys.models import Anonymity, Audience, QuestionDraft, QuestionKind, SurveyDraft
-from bot.surveys.tables import survey_answers
+from bot.surveys.tables import survey_answers, survey_links
 from bot.ui import Reply
 from bot.users import Actor, Role
 from bot.web.app import PrivateAccessLogger, pupil_app
-from bot.web.links import create_link, token_hash
 from bot.web.security import COOKIE_NAME, respondent_key
-from bot.web.tables import survey_links
 from tests.conftest import LEAD, SlackDriver, text_of
 from tests.fakeslack import FakeSlack
 from tests.test_surveys_anonymity import every_text_value, raw_bytes

@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from bot.runtime import open_bot
 from bot.settings import Settings
 
 
@@ -18,7 +19,6 @@ def add_cli(groups: dict[str, Any], command: Any) -> None:
 
 
 async def export_conferences(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import open_bot
     from bot.conferences import ics, service
     from bot.conferences.exports import attendance_csv
 

@@ -12,7 +12,7 @@ from bot.conferences.templates import find_template, load_templates, propose
 from bot.conferences.validation import capacity, checked, meeting_draft, moment, slack_ids, text
 from bot.errors import UserError
 from bot.i18n import t
-from bot.interactions import ActionEvent, CommandRequest, FormSubmission, registry
+from bot.interactions import ActionEvent, CommandRequest, FormSubmission
 from bot.ui import (
     Block,
     Context,
@@ -28,7 +28,7 @@ from bot.ui import (
     Text,
     esc,
 )
-from bot.users import Actor, Role, require_lead
+from bot.users import Actor, require_lead
 
 if TYPE_CHECKING:
     from bot.runtime import Bot
@@ -39,13 +39,11 @@ HOME_LIMIT = 5
 
 # --- commands -------------------------------------------------------------------------------------
 
-@registry.command("conference", min_role=Role.lead, help_key="conf.help.create")
 async def conference_command(bot: Bot, actor: Actor, rest: str, request: CommandRequest) -> list[Outcome]:
     require_lead(actor)
     return [OpenForm(form=views.create_form(actor.lang))]
 
 
-@registry.command("series", min_role=Role.lead, help_key="conf.help.series")
 async def series_command(bot: Bot, actor: Actor, rest: str, request: CommandRequest) -> list[Outcome]:
     require_lead(actor)
     templates = load_templates(bot.settings.content_dir)
@@ -54,7 +52,6 @@ async def series_command(bot: Bot, actor: Actor, rest: str, request: CommandRequ
     return [OpenForm(form=views.series_form(actor.lang, templates))]
 
 
-@registry.command("conferences", help_key="conf.help.list")
 async def list_command(bot: Bot, actor: Actor, rest: str, request: CommandRequest) -> list[Outcome]:
     return [Reply(message=await list_message(bot, actor))]
 
@@ -76,7 +73,6 @@ async def list_message(bot: Bot, actor: Actor) -> Message:
     return Message(text=title, blocks=blocks)
 
 
-@registry.home(30)
 async def home_section(bot: Bot, actor: Actor) -> list[Block]:
     async with bot.db.read() as conn:
         items = await service.upcoming_for(conn, actor.user_id, bot.clock.now(), HOME_LIMIT)
@@ -100,30 +96,50 @@ async def publish_home(bot: Bot, actor: Actor) -> None:
 
 # --- buttons --------------------------------------------------------------------------------------
 
-LEAD_VERBS = {"attendees", "csv", "edit", "cancel", "announce"}
+async def on_rsvp_yes(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    return await answer(bot, actor, service.parse_id(event.value), Answer.yes, event)
 
 
-@registry.action("conf")
-async def on_action(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
-    verb = event.action.split(":", 1)[1] if ":" in event.action else ""
+async def on_rsvp_no(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    return await answer(bot, actor, service.parse_id(event.value), Answer.no, event)
+
+
+async def on_rsvp_maybe(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    return await answer(bot, actor, service.parse_id(event.value), Answer.maybe, event)
+
+
+async def on_calendar_file(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    return [await calendar_file(bot, actor, service.parse_id(event.value))]
+
+
+async def _lead_meeting(bot: Bot, actor: Actor, event: ActionEvent) -> Conference:
+    """The meeting a lead-only button acts on; the role is checked for every payload."""
     conference_id = service.parse_id(event.value)
-    if verb in {"yes", "no", "maybe"}:
-        return await answer(bot, actor, conference_id, Answer(verb), event)
-    if verb == "ics":
-        return [await calendar_file(bot, actor, conference_id)]
-    if verb not in LEAD_VERBS:
-        raise UserError("conf.errors.not_found")
     require_lead(actor)
-    conf = await service.load(bot, conference_id)
-    if verb == "attendees":
-        return await attendee_list(bot, actor, conf)
-    if verb == "csv":
-        return await attendee_csv(bot, actor, conf)
-    if verb == "announce":
-        return await announce_later(bot, actor, conf)
+    return await service.load(bot, conference_id)
+
+
+async def on_attendees(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    return await attendee_list(bot, actor, await _lead_meeting(bot, actor, event))
+
+
+async def on_attendance_csv(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    return await attendee_csv(bot, actor, await _lead_meeting(bot, actor, event))
+
+
+async def on_announce(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    return await announce_later(bot, actor, await _lead_meeting(bot, actor, event))
+
+
+async def on_edit(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    conf = await _lead_meeting(bot, actor, event)
     _require_open(conf, bot)
-    if verb == "edit":
-        return [OpenForm(form=views.edit_form(conf, actor.lang))]
+    return [OpenForm(form=views.edit_form(conf, actor.lang))]
+
+
+async def on_cancel(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    conf = await _lead_meeting(bot, actor, event)
+    _require_open(conf, bot)
     return [OpenForm(form=views.cancel_form(conf, actor.lang, bot.settings.tz))]
 
 
@@ -207,7 +223,6 @@ async def _overlap(bot: Bot, actor: Actor, meeting: Draft | Conference, exclude_
              when=views.when(clashes[0], actor.lang, bot.settings.tz))
 
 
-@registry.form("conf:create")
 async def create_submitted(bot: Bot, actor: Actor, submission: FormSubmission) -> list[Outcome]:
     require_lead(actor)
     values = submission.values
@@ -235,7 +250,6 @@ async def create_submitted(bot: Bot, actor: Actor, submission: FormSubmission) -
                                                               lead=True, counts=service.Counts())]))]
 
 
-@registry.form("conf:series")
 async def series_submitted(bot: Bot, actor: Actor, submission: FormSubmission) -> list[Outcome]:
     """The process meetings of a school year from a template, one transaction; dates editable afterwards."""
     require_lead(actor)
@@ -281,7 +295,6 @@ async def series_submitted(bot: Bot, actor: Actor, submission: FormSubmission) -
                                   blocks=blocks))]
 
 
-@registry.form("conf:edit")
 async def edit_submitted(bot: Bot, actor: Actor, submission: FormSubmission) -> list[Outcome]:
     require_lead(actor)
     conference_id = service.parse_id(submission.metadata)
@@ -310,7 +323,6 @@ async def edit_submitted(bot: Bot, actor: Actor, submission: FormSubmission) -> 
     return [Reply(message=Message(text=lines[0], blocks=[Text(text="\n".join(lines))]))]
 
 
-@registry.form("conf:cancel")
 async def cancel_submitted(bot: Bot, actor: Actor, submission: FormSubmission) -> list[Outcome]:
     require_lead(actor)
     conference_id = service.parse_id(submission.metadata)

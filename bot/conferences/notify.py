@@ -5,7 +5,6 @@ the database, so it survives a restart and several instances never send the same
 
 from __future__ import annotations
 
-import importlib
 import logging
 from datetime import datetime
 from functools import partial
@@ -15,9 +14,9 @@ from pydantic import BaseModel, Field
 
 from bot.conferences import service, views
 from bot.conferences.models import Answer, Conference, Counts
-from bot.interactions import registry
 from bot.messaging import MessageRef
 from bot.scheduler import schedule
+from bot.surveys import api as surveys_api
 
 if TYPE_CHECKING:
     from bot.runtime import Bot
@@ -92,7 +91,6 @@ async def _scheduled(bot: Bot, conference_id: int) -> Conference | None:
     return conf if conf is not None and not conf.cancelled else None
 
 
-@registry.due("conf.invite", paced=True)
 async def send_invitation(bot: Bot, payload: dict[str, Any], due_at: datetime) -> None:
     conf = await _scheduled(bot, payload["conference_id"])
     if conf is None or conf.start_at <= bot.clock.now():
@@ -106,7 +104,6 @@ async def send_invitation(bot: Bot, payload: dict[str, Any], due_at: datetime) -
         await service.record_message(conn, conf.id, ref.channel, ref.ts, actor.lang, actor.user_id)
 
 
-@registry.due("conf.reminder")
 async def fan_out_reminder(bot: Bot, payload: dict[str, Any], due_at: datetime) -> None:
     """At reminder time: one paced DM item per person who said yes or maybe (each sent exactly once)."""
     conf = await _scheduled(bot, payload["conference_id"])
@@ -119,7 +116,6 @@ async def fan_out_reminder(bot: Bot, payload: dict[str, Any], due_at: datetime) 
             await schedule(conn, "conf.remind", f"{key}:{user}", now, {**payload, "user": user})
 
 
-@registry.due("conf.remind", paced=True)
 async def send_reminder(bot: Bot, payload: dict[str, Any], due_at: datetime) -> None:
     conf = await _scheduled(bot, payload["conference_id"])
     if conf is None or conf.start_at.isoformat() != payload["start"]:
@@ -132,7 +128,6 @@ async def send_reminder(bot: Bot, payload: dict[str, Any], due_at: datetime) -> 
     await bot.messenger.dm(actor.user_id, views.reminder(conf, actor.lang, bot.settings.tz, float(payload["hours"])))
 
 
-@registry.due("conf.notify", paced=True)
 async def send_notice(bot: Bot, payload: dict[str, Any], due_at: datetime) -> None:
     async with bot.db.read() as conn:
         conf = await service.get_conference(conn, payload["conference_id"])
@@ -154,23 +149,15 @@ async def send_notice(bot: Bot, payload: dict[str, Any], due_at: datetime) -> No
     await bot.messenger.dm(actor.user_id, message)
 
 
-@registry.due("conf.evaluation")
 async def send_evaluation(bot: Bot, payload: dict[str, Any], due_at: datetime) -> None:
-    """When the meeting ends, hand its attendees to the surveys capability (if it is installed)."""
+    """When the meeting ends, hand its attendees to the surveys capability."""
     conf = await _scheduled(bot, payload["conference_id"])
     if conf is None or not conf.survey_id:
         return
     async with bot.db.read() as conn:
         attendees = await service.seated_users(conn, conf.id)
-    try:
-        surveys_api = importlib.import_module("bot.surveys.api")
-    except ImportError:
-        surveys_api = None
-    send = getattr(surveys_api, "send_survey_to", None)
-    if send is None:
-        log.warning("meeting %s ended with survey %s, but bot.surveys.api.send_survey_to does not exist",
-                    conf.id, conf.survey_id)
+    if not conf.survey_id.isdigit():
+        log.warning("meeting %s names survey %r, which is not a survey id", conf.id, conf.survey_id)
         return
     if attendees:
-        survey_id = int(conf.survey_id) if conf.survey_id.isdigit() else conf.survey_id
-        await send(bot, survey_id, attendees)
+        await surveys_api.send_survey_to(bot, int(conf.survey_id), attendees)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 from collections import Counter
 from pathlib import Path
 
+from bot.conferences.templates import check_templates as check_meetings
 from bot.i18n import load_locale_files, placeholders
 from bot.knowledge.loader import Problem, load_knowledge_base
-
-# Capabilities that keep templates in content/ expose `check_templates(dir) -> list[str | Problem]`.
-TEMPLATE_CHECKS = {"surveys": "bot.surveys.templates", "meetings": "bot.conferences.templates"}
+from bot.surveys.templates import check_templates as check_surveys
 
 
 def check_locales(locale_dir: Path) -> list[Problem]:
@@ -30,15 +28,9 @@ def check_locales(locale_dir: Path) -> list[Problem]:
 
 
 def check_templates(content_dir: Path) -> list[Problem]:
+    """The survey and meeting templates, checked by the capabilities that read them."""
     problems: list[Problem] = []
-    for folder, module_name in TEMPLATE_CHECKS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        check = getattr(module, "check_templates", None)
-        if check is None:
-            continue
+    for folder, check in (("surveys", check_surveys), ("meetings", check_meetings)):
         for problem in check(content_dir / folder):
             problems.append(problem if isinstance(problem, Problem)
                             else Problem(str(content_dir / folder), 1, "error", str(problem)))

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from bot.questions import flows  # noqa: F401  (registers the question fallback, buttons and commands)
-
-if TYPE_CHECKING:
-    from bot.runtime import Bot
+from bot.interactions import Registry
+from bot.questions import flows
+from bot.questions.service import ensure_engine
+from bot.users import Role
 
 
-async def setup(bot: Bot) -> None:
-    """Build the search index once at start, so the first question is as fast as the rest."""
-    from bot.questions.service import load_engine
-
-    await load_engine(bot)
+def register(registry: Registry) -> None:
+    """Free text, the buttons under an answer, `/syv ladda om`; the search index is built at start."""
+    registry.answer_free_text(flows.answer_question)
+    registry.command("reload", flows.reload_command, min_role=Role.lead, help_key="help.cmd.reload")
+    registry.action("q:more", flows.on_more)
+    registry.action("q:show", flows.on_show)
+    registry.action("q:fb", flows.on_feedback)
+    registry.action("q:ask", flows.on_ask)
+    registry.action("q:forward", flows.on_forward)
+    registry.action("q:noforward", flows.on_no_forward)
+    registry.setup(ensure_engine)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.errors import UserError
 from bot.i18n import t
-from bot.interactions import ActionEvent, CommandRequest, registry
+from bot.interactions import ActionEvent, CommandRequest
 from bot.knowledge import Article
 from bot.questions import live, service
 from bot.questions.views import (
@@ -18,7 +18,7 @@ from bot.questions.views import (
     unsure_message,
 )
 from bot.ui import Message, Outcome, Reply, ShowDocument, Text
-from bot.users import Actor, Role, require_lead
+from bot.users import Actor, require_lead
 
 if TYPE_CHECKING:
     from bot.runtime import Bot
@@ -39,7 +39,7 @@ async def answer_question(bot: Bot, actor: Actor, text: str, request: CommandReq
     in_thread = request.thread_ts is not None
     live_answer = await live.answer(bot, actor, text)
     if live_answer is not None:
-        return [Reply(message=live_answer, ephemeral=not in_thread, in_thread=in_thread)]
+        return [Reply(message=live_answer, in_thread=in_thread)]
     answer, question_id = await service.ask(bot, actor, text, _channel_kind(request))
     lang = answer.question_lang
     if answer.answered and answer.article is not None:
@@ -49,10 +49,8 @@ async def answer_question(bot: Bot, actor: Actor, text: str, request: CommandReq
         closest = [a for a in (engine.kb.get(i, lang) or engine.kb.get(i, "en" if lang == "sv" else "sv")
                                for i in answer.alternatives) if a is not None]
         message = unsure_message(lang, question_id, closest, bool(bot.settings.guidance_channel))
-    return [Reply(message=message, ephemeral=not in_thread, in_thread=in_thread)]
+    return [Reply(message=message, in_thread=in_thread)]
 
-
-registry.fallback = answer_question
 
 
 async def _article(bot: Bot, value: str) -> Article:
@@ -64,29 +62,47 @@ async def _article(bot: Bot, value: str) -> Article:
     return article
 
 
-@registry.action("q")
-async def on_action(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
-    verb = event.action.split(":", 1)[1]
-    lang = actor.lang
-    if verb == "more":
-        article = await _article(bot, event.value)
-        return [ShowDocument(title=article.title, message=article_document(article, lang))]
-    if verb == "show":
-        article = await _article(bot, event.value)
-        return [Reply(message=answer_message(article, lang, None, article.lang != lang))]
-    if verb == "fb":
-        question_id, _, vote = event.value.partition("|")
-        stored = await service.record_feedback(bot, int(question_id), vote == "up") if question_id.isdigit() else None
-        return [Reply(message=Message(text=t(lang, "questions.thanks" if stored else "questions.gone")))]
-    if verb == "ask":
-        if not bot.settings.guidance_channel:
-            raise UserError("questions.no_channel")
-        return [Reply(message=consent_message(lang, int(event.value), bot.settings.guidance_channel))]
-    if verb == "forward":
-        return await _forward(bot, actor, int(event.value))
-    if verb == "noforward":
-        return [Reply(message=Message(text=t(lang, "questions.not_forwarded")))]
-    return []
+async def on_more(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    article = await _article(bot, event.value)
+    return [ShowDocument(title=article.title, message=article_document(article, actor.lang))]
+
+
+async def on_show(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    article = await _article(bot, event.value)
+    return [Reply(message=answer_message(article, actor.lang, None, article.lang != actor.lang))]
+
+
+async def on_feedback(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    question_id, _, vote = event.value.partition("|")
+    stored = await service.record_feedback(bot, int(question_id), vote == "up") if _is_id(question_id) else None
+    return [Reply(message=Message(text=t(actor.lang, "questions.thanks" if stored else "questions.gone")))]
+
+
+async def on_ask(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    if not bot.settings.guidance_channel:
+        raise UserError("questions.no_channel")
+    return [Reply(message=consent_message(actor.lang, _question_id(event.value), bot.settings.guidance_channel))]
+
+
+async def on_forward(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    return await _forward(bot, actor, _question_id(event.value))
+
+
+async def on_no_forward(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    return [Reply(message=Message(text=t(actor.lang, "questions.not_forwarded")))]
+
+
+MAX_ID_DIGITS = 18  # a database id fits in 64 bits; anything longer is not a value the bot sent
+
+
+def _is_id(value: str) -> bool:
+    return value.isdigit() and len(value) <= MAX_ID_DIGITS
+
+
+def _question_id(value: str) -> int:
+    if not _is_id(value):
+        raise UserError("questions.gone")
+    return int(value)
 
 
 async def _forward(bot: Bot, actor: Actor, question_id: int) -> list[Outcome]:
@@ -100,7 +116,6 @@ async def _forward(bot: Bot, actor: Actor, question_id: int) -> list[Outcome]:
     return [Reply(message=Message(text=t(actor.lang, "questions.forwarded", channel=f"<#{channel}>")))]
 
 
-@registry.command("reload", min_role=Role.lead, help_key="help.cmd.reload")
 async def reload_command(bot: Bot, actor: Actor, rest: str, request: CommandRequest) -> list[Outcome]:
     """Leads reload the knowledge base after editing content, and see what the check found."""
     from bot.knowledge.check import check_content

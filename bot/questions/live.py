@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from bot.conferences import api as conferences_api
 from bot.i18n import t, words
 from bot.questions.text import normalize
+from bot.surveys import api as surveys_api
 from bot.ui import Message, Text
 from bot.users import Actor
 
@@ -22,26 +23,13 @@ def _matches(text: str, key: str) -> bool:
     return any(phrase in lowered for phrase in words(key))
 
 
-async def _api(name: str) -> Any:
-    try:
-        return importlib.import_module(f"bot.{name}.api")
-    except ImportError:
-        return None
-
-
 async def answer(bot: Bot, actor: Actor, text: str) -> Message | None:
     lang = actor.lang
     if _matches(text, "questions.live.meetings"):
-        api = await _api("conferences")
-        if api is None:
-            return None
-        text_block = await api.next_meetings_text(bot, actor, limit=3)
+        text_block = await conferences_api.next_meetings_text(bot, actor, limit=3)
         title = t(lang, "questions.live.meetings_title")
         return Message(text=title, blocks=[Text(text=f"*{title}*\n{text_block}")])
     if _matches(text, "questions.live.surveys"):
-        api = await _api("surveys")
-        if api is None:
-            return None
-        text = await api.open_surveys_answer(bot, actor)
+        text = await surveys_api.open_surveys_answer(bot, actor)
         return Message(text=text, blocks=[Text(text=text)])
     return None

@@ -32,11 +32,24 @@ async def load_engine(bot: Bot) -> Engine:
     content = bot.settings.content_dir
     fingerprint = content_fingerprint(content / "kb")
     engine = await asyncio.to_thread(build_engine, content)
+    install_engine(bot, engine, fingerprint)
+    log.info("knowledge base indexed: %d articles", len(engine.kb.articles))
+    return engine
+
+
+async def ensure_engine(bot: Bot) -> Engine:
+    """At start: the index for the content on disk, built unless one for the same content is already there."""
+    engine: Engine | None = bot.state.get(ENGINE)
+    if engine is not None and bot.state.get(FINGERPRINT) == content_fingerprint(bot.settings.content_dir / "kb"):
+        return engine
+    return await load_engine(bot)
+
+
+def install_engine(bot: Bot, engine: Engine, fingerprint: tuple[int, float]) -> None:
+    """Hand a bot an index built elsewhere for the same content (the tests build one per session)."""
     bot.state[ENGINE] = engine
     bot.state[FINGERPRINT] = fingerprint
     bot.state[CHECKED_AT] = time.monotonic()
-    log.info("knowledge base indexed: %d articles", len(engine.kb.articles))
-    return engine
 
 
 async def engine_for(bot: Bot) -> Engine:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import UserError
+from bot.runtime import open_bot
 from bot.settings import Settings
 
 
@@ -34,7 +35,6 @@ async def _deliver(content: bytes, out: str | None, what: str) -> int:
 
 
 async def export(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import open_bot
     from bot.reports.audit import cli_actor
     from bot.reports.exports import export_file
 
@@ -54,7 +54,6 @@ async def export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def report(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import open_bot
     from bot.reports.audit import cli_actor
     from bot.reports.report import gather, parse_period, report_html
 
@@ -72,7 +71,6 @@ async def report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def purge(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import open_bot
     from bot.reports.privacy import purge as run_purge
 
     async with open_bot(settings, start=False) as bot:
@@ -100,7 +98,6 @@ async def restore(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def forget_user(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import open_bot
     from bot.reports.audit import cli_actor
     from bot.reports.privacy import forget, mentions
 
@@ -118,7 +115,6 @@ async def forget_user(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def user_data(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import open_bot
     from bot.reports.audit import cli_actor, record
     from bot.reports.privacy import collect
 
@@ -134,7 +130,6 @@ async def user_data(args: argparse.Namespace, settings: Settings) -> int:
 def audited(fn: Any, action: str) -> Any:
     """Another capability's export, written to the audit log like ours when it succeeds."""
     async def run(args: argparse.Namespace, settings: Settings) -> int:
-        from bot.cli import open_bot
         from bot.reports.audit import cli_actor, record
 
         code = int(await fn(args, settings))

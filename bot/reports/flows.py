@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.errors import UserError
 from bot.i18n import t, words
-from bot.interactions import ActionEvent, CommandRequest, registry
+from bot.interactions import ActionEvent, CommandRequest
 from bot.reports import data
 from bot.reports.audit import audit_view, require_lead_logged
 from bot.reports.exports import KINDS, ExportFile, export_file
@@ -39,7 +39,7 @@ from bot.ui import (
     UpdateOrigin,
     esc,
 )
-from bot.users import Actor, Role
+from bot.users import Actor
 
 if TYPE_CHECKING:
     from bot.runtime import Bot
@@ -95,7 +95,6 @@ async def export_menu(bot: Bot, actor: Actor) -> Message:
     return Message(text=t(lang, "report.menu.title"), blocks=blocks)
 
 
-@registry.command("export", min_role=Role.lead, help_key="report.help.export")
 async def export_command(bot: Bot, actor: Actor, rest: str, request: CommandRequest) -> list[Outcome]:
     await require_lead_logged(bot, actor, "export")
     if not rest.strip():
@@ -118,12 +117,10 @@ async def report_outcomes(bot: Bot, actor: Actor, first: str | None, last: str |
                      title=t(actor.lang, "report.title.report", first=str(period.first_day), last=str(period.last_day)))]
 
 
-@registry.command("report", min_role=Role.lead, help_key="report.help.report")
 async def report_command(bot: Bot, actor: Actor, rest: str, request: CommandRequest) -> list[Outcome]:
     return await report_outcomes(bot, actor, None, None, None, rest=rest)
 
 
-@registry.command("mydata", help_key="report.help.mydata")
 async def mydata_command(bot: Bot, actor: Actor, rest: str, request: CommandRequest) -> list[Outcome]:
     file = await my_data(bot, actor)
     return [SendFile(filename=file.filename, content=file.content, title=file.title),
@@ -144,12 +141,10 @@ def forget_question(actor: Actor) -> Message:
     ])
 
 
-@registry.command("forget", help_key="report.help.forget")
 async def forget_command(bot: Bot, actor: Actor, rest: str, request: CommandRequest) -> list[Outcome]:
     return [Reply(message=forget_question(actor))]
 
 
-@registry.command("audit", min_role=Role.lead, help_key="report.help.audit")
 async def audit_command(bot: Bot, actor: Actor, rest: str, request: CommandRequest) -> list[Outcome]:
     limit = int(rest) if rest.strip().isdigit() else 20
     return [Reply(message=await _audit_message(bot, actor, max(1, min(limit, 50))))]
@@ -162,36 +157,43 @@ async def _audit_message(bot: Bot, actor: Actor, limit: int = 20) -> Message:
     return message
 
 
-@registry.action("report")
-async def report_action(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
-    verb = event.action.split(":", 1)[1] if ":" in event.action else ""
-    if verb == "forget":
-        # Always the person who clicked: the button carries nobody's id, so it cannot be aimed at someone else.
-        await forget(bot, actor, actor.user_id)
-        done = Message(text=t(actor.lang, "report.forget.done"), blocks=[Text(text=t(actor.lang, "report.forget.done"))])
-        return [UpdateOrigin(message=done)]
-    if verb == "keep":
-        kept = Message(text=t(actor.lang, "report.forget.kept"), blocks=[Text(text=t(actor.lang, "report.forget.kept"))])
-        return [UpdateOrigin(message=kept)]
-    if verb == "mydata":
-        return await mydata_command(bot, actor, "", CommandRequest(text=""))
-    if verb == "menu":
-        return [Reply(message=await export_menu(bot, actor))]
-    if verb == "audit":
-        return [Reply(message=await _audit_message(bot, actor))]
-    if verb == "report":
-        first, last, municipality = (event.value.split("|") + ["", "", ""])[:3] if event.value else ("", "", "")
-        return await report_outcomes(bot, actor, first or None, last or None, municipality or None)
-    if verb == "export":
-        parts = event.value.split(":")
-        kind = parts[0]
-        survey_id = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-        fmt = parts[2] if len(parts) > 2 else "csv"
-        return _sent(actor, await export_file(bot, actor, kind, survey_id, fmt))
-    return []
+async def on_forget(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    # Always the person who clicked: the button carries nobody's id, so it cannot be aimed at someone else.
+    await forget(bot, actor, actor.user_id)
+    done = Message(text=t(actor.lang, "report.forget.done"), blocks=[Text(text=t(actor.lang, "report.forget.done"))])
+    return [UpdateOrigin(message=done)]
 
 
-@registry.home(90)
+async def on_keep(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    kept = Message(text=t(actor.lang, "report.forget.kept"), blocks=[Text(text=t(actor.lang, "report.forget.kept"))])
+    return [UpdateOrigin(message=kept)]
+
+
+async def on_my_data(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    return await mydata_command(bot, actor, "", CommandRequest(text=""))
+
+
+async def on_export_menu(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    return [Reply(message=await export_menu(bot, actor))]
+
+
+async def on_audit(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    return [Reply(message=await _audit_message(bot, actor))]
+
+
+async def on_report(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    first, last, municipality = (event.value.split("|") + ["", "", ""])[:3] if event.value else ("", "", "")
+    return await report_outcomes(bot, actor, first or None, last or None, municipality or None)
+
+
+async def on_export(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    parts = event.value.split(":")
+    kind = parts[0]
+    survey_id = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() and len(parts[1]) <= 18 else None
+    fmt = parts[2] if len(parts) > 2 else "csv"
+    return _sent(actor, await export_file(bot, actor, kind, survey_id, fmt))
+
+
 async def home_section(bot: Bot, actor: Actor) -> list[Block]:
     blocks: list[Block] = []
     if actor.is_lead:

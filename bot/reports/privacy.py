@@ -41,7 +41,6 @@ from bot.db.engine import as_utc, sqlite_path
 from bot.db.schema import audit_log, due_items, metadata, users
 from bot.errors import Forbidden
 from bot.i18n import t
-from bot.interactions import registry
 from bot.questions.tables import feedback, question_log, unanswered
 from bot.reports.audit import record
 from bot.reports.exports import ExportFile
@@ -142,7 +141,6 @@ async def ensure_daily_purge(bot: Bot) -> None:
         await schedule_next_purge(bot, bot.clock.now())
 
 
-@registry.due(PURGE_KIND)
 async def run_purge(bot: Bot, payload: dict[str, Any], due_at: datetime) -> None:
     now = bot.clock.now()
     counts = await purge(bot, now)

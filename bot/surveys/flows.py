@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from bot.errors import UserError
 from bot.i18n import t
-from bot.interactions import ActionEvent, CommandRequest, FormSubmission, registry
-from bot.surveys import delivery, service
+from bot.interactions import ActionEvent, CommandRequest, FormSubmission
+from bot.surveys import delivery, link_flows, service
 from bot.surveys.charts import render_chart
 from bot.surveys.models import (
     MAX_TITLE,
@@ -53,8 +53,7 @@ from bot.ui import (
     clip,
     esc,
 )
-from bot.users import Actor, Role, require_lead
-from bot.web import tables as _web_tables  # noqa: F401  (survey_links on the metadata, e.g. for "forget me")
+from bot.users import Actor, require_lead
 
 if TYPE_CHECKING:
     from bot.runtime import Bot
@@ -100,7 +99,6 @@ async def _create_and_open(bot: Bot, actor: Actor, draft: SurveyDraft) -> list[O
     return [Reply(message=created_message(survey, actor.lang, bot.settings.tz))]
 
 
-@registry.command("poll", min_role=Role.lead, help_key="help.cmd.poll")
 async def poll_command(bot: Bot, actor: Actor, rest: str, request: CommandRequest) -> list[Outcome]:
     """`/syv poll "Fråga?" "Alt 1" "Alt 2"`: a one-question anonymous poll posted where it was asked."""
     require_lead(actor)
@@ -118,12 +116,9 @@ async def poll_command(bot: Bot, actor: Actor, rest: str, request: CommandReques
         return _reply("\n".join(lines))
 
 
-@registry.command("survey", min_role=Role.lead, help_key="help.cmd.survey")
 async def survey_command(bot: Bot, actor: Actor, rest: str, request: CommandRequest) -> list[Outcome]:
     require_lead(actor)
-    from bot.web import lead as web_lead  # here, not at the top: bot.web imports the surveys core
-
-    link = await web_lead.link_command(bot, actor, rest)  # `/syv enkät länk <id>`: a web link for pupils
+    link = await link_flows.link_command(bot, actor, rest)  # `/syv enkät länk <id>`: a web link for pupils
     if link is not None:
         return link
     if rest.strip().lower() in {"lista", "list"}:
@@ -177,7 +172,6 @@ def _aware(value: Any) -> datetime | None:
     return value.astimezone(UTC) if isinstance(value, datetime) else None
 
 
-@registry.form("survey:create")
 async def create_submitted(bot: Bot, actor: Actor, submission: FormSubmission) -> list[Outcome]:
     require_lead(actor)
     draft, errors = _form_draft(bot, actor, submission.values)
@@ -219,22 +213,12 @@ async def _confirmation(bot: Bot, actor: Actor, survey: Any, question: Any, save
     return confirmation(survey, question, saved, actor.lang, shown)
 
 
-@registry.action("survey")
-async def survey_action(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
-    verb = event.action.split(":", 1)[1] if ":" in event.action else ""
-    handler = _ACTIONS.get(verb)
-    if handler is None:
-        log.warning("unknown survey action %s", event.action)
-        return []
-    return await handler(bot, actor, event)
-
-
-async def _on_answer(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+async def on_answer(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
     survey, question, saved = await _answer(bot, actor, event.value)
     return [Reply(message=await _confirmation(bot, actor, survey, question, saved))]
 
 
-async def _on_step(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+async def on_step(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
     """An answer in a DM: save it, then show the next question in the same message."""
     survey, question, saved = await _answer(bot, actor, event.value)
     mine = await service.answers_of(bot.db, survey.id, actor.user_id)
@@ -244,7 +228,7 @@ async def _on_step(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
             Reply(message=await _confirmation(bot, actor, survey, question, saved))]
 
 
-async def _on_goto(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+async def on_goto(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
     survey_id, step = _parts(event.value, 2)
     survey = await service.get_survey(bot.db, int(survey_id))
     if survey.status != Status.open:
@@ -263,16 +247,15 @@ async def _open_answer_form(bot: Bot, actor: Actor, survey_id: int, only: int | 
     return [OpenForm(form=answer_form(survey, actor.lang, mine, only))]
 
 
-async def _on_write(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+async def on_write(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
     survey_id, question_id = _parts(event.value, 2)
     return await _open_answer_form(bot, actor, int(survey_id), int(question_id))
 
 
-async def _on_form(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+async def on_form(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
     return await _open_answer_form(bot, actor, _survey_id(event.value), None)
 
 
-@registry.form("survey:answers")
 async def answers_submitted(bot: Bot, actor: Actor, submission: FormSubmission) -> list[Outcome]:
     head, _, only = submission.metadata.partition(":")
     survey = await service.get_survey(bot.db, _survey_id(head))
@@ -306,7 +289,6 @@ async def results_outcomes(bot: Bot, actor: Actor, survey_id: int) -> list[Outco
                      title=results.survey.title_in(actor.lang))]
 
 
-@registry.command("results", min_role=Role.lead, help_key="help.cmd.results")
 async def results_command(bot: Bot, actor: Actor, rest: str, request: CommandRequest) -> list[Outcome]:
     require_lead(actor)
     if not rest.strip():
@@ -315,18 +297,18 @@ async def results_command(bot: Bot, actor: Actor, rest: str, request: CommandReq
     return await results_outcomes(bot, actor, _survey_id(rest))
 
 
-async def _on_results(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+async def on_results(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
     require_lead(actor)
     return await results_outcomes(bot, actor, _survey_id(event.value))
 
 
-async def _on_nudge(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+async def on_nudge(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
     require_lead(actor)
     count = await delivery.nudge(bot, actor, _survey_id(event.value), bot.clock.now())
     return _reply(t(actor.lang, "surveys.nudge.queued", count=count))
 
 
-async def _on_close(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+async def on_close(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
     require_lead(actor)
     closed = await delivery.close_survey(bot, _survey_id(event.value), bot.clock.now(), by=actor)
     if closed is None:
@@ -335,73 +317,54 @@ async def _on_close(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]
                     count=closed.respondent_count))
 
 
-async def _on_stop(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+async def on_stop(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
     require_lead(actor)
     survey = await service.stop_series(bot.db, actor, _survey_id(event.value), bot.clock.now())
     return _reply(t(actor.lang, "surveys.series.stopped", title=esc(survey.title_in(actor.lang))))
 
 
-async def _on_link(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+async def on_link(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
     require_lead(actor)
-    from bot.web import lead as web_lead
-
-    return await web_lead.on_link_click(bot, actor, event.value)
+    return await link_flows.on_link_click(bot, actor, event.value)
 
 
-async def _on_unlink(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+async def on_unlink(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
     require_lead(actor)
-    from bot.web import lead as web_lead
-
-    return await web_lead.on_revoke_click(bot, actor, event.value)
-
-
-_ACTIONS = {
-    "answer": _on_answer, "step": _on_step, "goto": _on_goto, "write": _on_write, "form": _on_form,
-    "results": _on_results, "nudge": _on_nudge, "close": _on_close, "stop": _on_stop,
-    "link": _on_link, "unlink": _on_unlink,  # web links for pupils (bot/web/lead.py)
-}
+    return await link_flows.on_revoke_click(bot, actor, event.value)
 
 
 # --- due items --------------------------------------------------------------------------------------
 
-@registry.due("survey.open")
 async def due_open(bot: Bot, payload: dict[str, Any], due_at: datetime) -> None:
     await delivery.open_survey(bot, int(payload["survey_id"]), bot.clock.now())
 
 
-@registry.due("survey.post")
 async def due_post(bot: Bot, payload: dict[str, Any], due_at: datetime) -> None:
     await delivery.post_in_channel(bot, int(payload["survey_id"]), str(payload["channel"]))
 
 
-@registry.due("survey.send", paced=True)
 async def due_send(bot: Bot, payload: dict[str, Any], due_at: datetime) -> None:
     await delivery.send_dm(bot, int(payload["survey_id"]), str(payload["user"]))
 
 
-@registry.due("survey.nudge", paced=True)
 async def due_nudge(bot: Bot, payload: dict[str, Any], due_at: datetime) -> None:
     await delivery.send_dm(bot, int(payload["survey_id"]), str(payload["user"]), reminder=True)
 
 
-@registry.due("survey.close")
 async def due_close(bot: Bot, payload: dict[str, Any], due_at: datetime) -> None:
     await delivery.close_survey(bot, int(payload["survey_id"]), bot.clock.now())
 
 
-@registry.due("survey.summary")
 async def due_summary(bot: Bot, payload: dict[str, Any], due_at: datetime) -> None:
     await delivery.send_summary(bot, int(payload["survey_id"]))
 
 
-@registry.due("survey.dm_closed", paced=True)
 async def due_dm_closed(bot: Bot, payload: dict[str, Any], due_at: datetime) -> None:
     await delivery.mark_dm_closed(bot, int(payload["message_id"]))
 
 
 # --- App Home ---------------------------------------------------------------------------------------
 
-@registry.home(20)
 async def home(bot: Bot, actor: Actor) -> list[Block]:
     from bot.surveys.api import open_surveys_for
 

@@ -25,6 +25,9 @@ survey_keys         The per-survey random HMAC key. Deleted at close: after that
                     whoever holds the database, can recompute a hash from a user id.
 survey_messages     Where the survey was posted (channel messages get live counts; DM messages are
                     marked closed at close and then forgotten).
+survey_links        One row per pupil web link a lead created for a survey. `token_hash` is the SHA-256
+                    (hex) of the random token in the URL; the token itself is shown to the lead once and
+                    never stored. `revoked_at` set: the link answers 404. `created_by` is the lead's id.
 """
 
 from __future__ import annotations
@@ -147,4 +150,17 @@ survey_messages = Table(
     Column("channel", String(64), nullable=False),
     Column("ts", String(32), nullable=False),
     Index("ix_survey_messages_survey_id", "survey_id"),
+)
+
+survey_links = Table(
+    "survey_links",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("survey_id", Integer, ForeignKey("surveys.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    utc_column("created_at", nullable=False),
+    utc_column("revoked_at"),
+    UniqueConstraint("token_hash", name="uq_survey_links_token_hash"),
+    Index("ix_survey_links_survey_id", "survey_id"),
 )

@@ -128,7 +128,7 @@ def controls(survey: Survey, lang: str) -> list[Button]:
     if survey.status == Status.open:
         buttons.append(Button(label=t(lang, "surveys.button.nudge"), action="survey:nudge", value=str(survey.id)))
     if survey.status != Status.closed:
-        # Pupils under Slack's age limit answer in a browser (bot/web/lead.py).
+        # Pupils under Slack's age limit answer in a browser (bot/surveys/link_flows.py).
         buttons.append(Button(label=t(lang, "web.button.link"), action="survey:link", value=str(survey.id)))
         buttons.append(Button(label=t(lang, "surveys.button.close"), action="survey:close", value=str(survey.id),
                               style="danger"))

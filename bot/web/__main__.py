@@ -13,13 +13,13 @@ import sys
 
 from aiohttp import web
 
+from bot.runtime import open_bot
 from bot.settings import Settings
 
 log = logging.getLogger("samsyv.web")
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
-    from bot.cli import open_bot
     from bot.web.app import PrivateAccessLogger, pupil_app
 
     async with open_bot(settings, start=False) as bot:

@@ -18,11 +18,11 @@ from aiohttp.abc import AbstractAccessLogger
 from bot.errors import UserError
 from bot.i18n import t
 from bot.surveys import delivery, service
+from bot.surveys.links import survey_for_token
 from bot.surveys.models import MAX_TEXT_ANSWER, Respondent, Status, Survey
 from bot.ui import local_time
 from bot.web import pages
 from bot.web.answers import ParsedAnswers, parse_answers, stored_as_kept
-from bot.web.links import survey_for_token
 from bot.web.security import (
     COOKIE_NAME,
     MAX_BODY_BYTES,

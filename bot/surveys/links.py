@@ -19,8 +19,8 @@ from bot.db import Database
 from bot.errors import UserError
 from bot.surveys.models import Status
 from bot.surveys.service import load_survey
+from bot.surveys.tables import survey_links
 from bot.users import Actor, audit, require_lead
-from bot.web.tables import survey_links
 
 TOKEN_BYTES = 24
 MAX_TOKEN_LENGTH = 64  # token_urlsafe(24) is 32 characters; anything much longer is not ours

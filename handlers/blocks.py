@@ -21,7 +21,6 @@ from bot.ui import (
     Form,
     FormField,
     Header,
-    Image,
     Message,
     Text,
     clip,
@@ -96,8 +95,6 @@ def blocks(items: list[Block], limit: int = MAX_MESSAGE_BLOCKS) -> list[dict[str
             out.append({"type": "context", "elements": [mrkdwn(item.text, 3000)]})
         elif isinstance(item, Divider):
             out.append({"type": "divider"})
-        elif isinstance(item, Image):
-            out.append({"type": "image", "image_url": item.url, "alt_text": clip(html.unescape(item.alt), 2000)})
         elif isinstance(item, Actions):
             for start in range(0, len(item.buttons), 25):
                 out.append({"type": "actions", "elements": [button(b, unique(b.action))
@@ -175,8 +172,6 @@ def form_view(form: Form, tz: ZoneInfo) -> dict[str, Any]:
                                      "label": plain(label, 2000), "element": element, "optional": field.optional}
             if field.hint and not suffix:
                 block["hint"] = plain(field.hint, 2000)
-            if field.dispatch:
-                block["dispatch_action"] = True
             view_blocks.append(block)
     return {"type": "modal", "callback_id": form.callback[:255], "title": plain(form.title, 24),
             "submit": plain(form.submit, 24), "close": plain(form.close, 24),
@@ -197,8 +192,6 @@ def _state_value(element: dict[str, Any]) -> Any:
     if kind == "plain_text_input":
         value = element.get("value")
         return value if value not in (None, "") else None
-    if kind == "number_input":
-        return element.get("value")
     if kind in {"static_select", "radio_buttons"}:
         option = element.get("selected_option")
         return option["value"] if option else None
@@ -214,9 +207,6 @@ def _state_value(element: dict[str, Any]) -> Any:
         return element.get("selected_date")
     if kind == "timepicker":
         return element.get("selected_time")
-    if kind == "datetimepicker":
-        stamp = element.get("selected_date_time")
-        return datetime.fromtimestamp(stamp, ZoneInfo("UTC")) if stamp else None
     return element.get("value")
 
 

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 from bot.errors import UserError
 from bot.i18n import t, words
 from bot.surveys import service
+from bot.surveys.links import create_link, link_url, revoke_links
 from bot.surveys.models import Status
 from bot.ui import Actions, Block, Button, Context, Message, Outcome, Reply, Text, esc, local_time
 from bot.users import Actor, require_lead
-from bot.web.links import create_link, link_url, revoke_links
 
 if TYPE_CHECKING:
     from bot.runtime import Bot

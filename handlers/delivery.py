@@ -1,8 +1,8 @@
-"""The glue every handler module shares: run a core flow, ack in time, deliver its outcomes.
+"""Where a request's outcomes go, and the rules around the ack: run the core flow, ack in time, deliver.
 
 Clicks and form submissions run their core function first, so a vote is committed before the ack;
 if the core takes longer than ACK_BUDGET we ack anyway and deliver when it is done, so Slack's 3 s
-limit always holds. Slash commands ack at once (their answer may take longer).
+limit always holds. Slash commands and events ack at once (their answer may take longer).
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from collections.abc import Awaitable
 from typing import Any
 
 from bot.i18n import t
-from bot.interactions import ActionEvent, CommandRequest, FormSubmission
-from bot.runtime import Bot, handle_action, handle_command, handle_form, handle_message
+from bot.runtime import Bot
 from bot.ui import FormErrors, Message, OpenForm, Outcome, Reply, SendFile, ShowDocument, UpdateOrigin
 from bot.users import Actor
-from handlers.render import action_name, document_view, form_errors, form_values, form_view, message_kwargs
+from handlers.blocks import document_view, form_view, message_kwargs
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +78,14 @@ class Delivery:
             await self.bot.messenger.upload(self.actor.user_id, outcome.filename, outcome.content, outcome.title,
                                             outcome.comment)
         elif isinstance(outcome, FormErrors):
-            await self.send([Reply(message=_error_message(outcome))])
+            await self.send([Reply(message=Message(text="\n".join(outcome.errors.values())))])
 
 
-async def after_ack(bot: Bot, client: Any, actor: Actor, work: Awaitable[Any]) -> None:
+async def deliver(delivery: Delivery, outcomes: Awaitable[list[Outcome]]) -> None:
+    await delivery.send(await outcomes)
+
+
+async def after_ack(client: Any, actor: Actor, work: Awaitable[Any]) -> None:
     """Run what follows an ack: errors are logged and the user told here, because an exception that
     escapes a listener after its ack makes Bolt forget the ack (and Slack then sees a failure)."""
     try:
@@ -100,81 +103,5 @@ async def tell_error(client: Any, actor: Actor) -> None:
         log.exception("could not tell %s about the error", actor.user_id)
 
 
-async def _deliver(delivery: Delivery, outcomes: Awaitable[list[Outcome]]) -> None:
-    await delivery.send(await outcomes)
-
-
-def _error_message(errors: FormErrors) -> Any:
-    return Message(text="\n".join(errors.errors.values()))
-
-
 def user_id_of(body: dict[str, Any]) -> str:
     return body.get("user_id") or (body.get("user") or {}).get("id") or body.get("event", {}).get("user", "")
-
-
-async def command(ack: Any, body: dict[str, Any], client: Any, respond: Any, context: Any) -> None:
-    """`/syv ...`: ack at once, then answer."""
-    await ack()
-    bot: Bot = context["bot"]
-    actor = await bot.actor(user_id_of(body))
-    request = CommandRequest(text=body.get("text", ""), channel=body.get("channel_id"),
-                             is_dm=str(body.get("channel_id", "")).startswith("D"))
-    await after_ack(bot, client, actor, _deliver(Delivery(bot, client, actor, body, respond),
-                                                 handle_command(bot, actor, request)))
-
-
-async def message(bot: Bot, client: Any, event: dict[str, Any]) -> None:
-    """A DM or an @mention: answered in a thread of the message."""
-    actor = await bot.actor(event.get("user", ""))
-    text = event.get("text", "")
-    if event.get("type") == "app_mention":
-        text = " ".join(word for word in text.split() if not (word.startswith("<@") and word.endswith(">")))
-    thread = event.get("thread_ts") or event.get("ts")
-    request = CommandRequest(text=text, channel=event.get("channel"), thread_ts=thread,
-                             is_dm=event.get("channel_type") == "im")
-    body = {"channel": {"id": event.get("channel")}}
-
-    await after_ack(bot, client, actor, _deliver(Delivery(bot, client, actor, body, thread_ts=thread),
-                                                 handle_message(bot, actor, request)))
-
-
-async def action(ack: Any, body: dict[str, Any], client: Any, respond: Any, context: Any) -> None:
-    """A button: the core commits first, then we ack, then deliver."""
-    bot: Bot = context["bot"]
-    clicked = (body.get("actions") or [{}])[0]
-    actor = await bot.actor(user_id_of(body))
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
-    event = ActionEvent(action=action_name(clicked.get("action_id", "")), value=clicked.get("value", ""),
-                        channel=channel, message_ts=(body.get("container") or {}).get("message_ts"))
-    task, _ = await within_budget(handle_action(bot, actor, event))
-    await ack()
-    await after_ack(bot, client, actor, _deliver(Delivery(bot, client, actor, body, respond), task))
-
-
-async def view_submission(ack: Any, body: dict[str, Any], client: Any, context: Any) -> None:
-    """A modal: validation errors go back in the ack, next to the field; nothing is saved then."""
-    bot: Bot = context["bot"]
-    view = body.get("view", {})
-    actor = await bot.actor(user_id_of(body))
-    submission = FormSubmission(callback=view.get("callback_id", ""), values=form_values(view, bot.settings.tz),
-                                metadata=view.get("private_metadata", ""))
-    task, in_time = await within_budget(handle_form(bot, actor, submission))
-    if not in_time or task.exception() is not None:
-        await ack()  # slow or failed: close the modal in time, then deliver or report the error
-        await after_ack(bot, client, actor, _deliver(Delivery(bot, client, actor, body), task))
-        return
-    outcomes = task.result()
-    errors = [o for o in outcomes if isinstance(o, FormErrors)]
-    if errors:
-        await ack(response_action="errors", errors=form_errors(errors[0].errors, view))
-        return
-    await ack()
-    await after_ack(bot, client, actor, Delivery(bot, client, actor, body).send(outcomes))
-
-
-def register_prefix(app: Any, prefix: str) -> None:
-    """Route every button whose action id starts with `<prefix>:` and every form `<prefix>:*` to the core."""
-    import re
-
-    app.action(re.compile(rf"^{re.escape(prefix)}:"))(action)
-    app.view(re.compile(rf"^{re.escape(prefix)}:"))(view_submission)
