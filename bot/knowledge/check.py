@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from pathlib import Path
 
 from bot.conferences.templates import check_templates as check_meetings
 from bot.i18n import load_locale_files, placeholders
 from bot.knowledge.loader import Problem, load_knowledge_base
+from bot.knowledge.review import review_problems
 from bot.surveys.templates import check_templates as check_surveys
 
 
@@ -37,10 +39,16 @@ def check_templates(content_dir: Path) -> list[Problem]:
     return problems
 
 
-def check_content(content_dir: Path) -> tuple[list[Problem], str]:
+def check_content(content_dir: Path, today: dt.date | None = None) -> tuple[list[Problem], str]:
+    """All problems, and one summary line: articles, topics, languages, errors, warnings."""
+    today = today or dt.date.today()
     kb = load_knowledge_base(content_dir / "kb")
-    problems = kb.problems + check_locales(content_dir / "locales") + check_templates(content_dir)
+    problems = list(kb.problems)
+    for article in kb.articles:
+        problems.extend(review_problems(article, today, kb.field_lines.get(article.path, {})))
+    problems += check_locales(content_dir / "locales") + check_templates(content_dir)
     per_lang = Counter(a.lang for a in kb.articles)
-    summary = (f"{len(kb.articles)} articles ({per_lang['sv']} sv, {per_lang['en']} en, {len(kb.ids())} topics), "
+    languages = ", ".join(f"{count} {lang}" for lang, count in sorted(per_lang.items()))
+    summary = (f"{len(kb.articles)} articles, {len(kb.ids())} topics, {len(per_lang)} languages ({languages}); "
                f"{sum(p.level == 'error' for p in problems)} errors, {sum(p.level == 'warning' for p in problems)} warnings")
     return problems, summary

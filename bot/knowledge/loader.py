@@ -35,6 +35,8 @@ class Problem:
 class KnowledgeBase:
     articles: list[Article] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # article path -> front-matter key -> line in the file, so later checks can point at the field
+    field_lines: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def get(self, article_id: str, lang: str) -> Article | None:
         return next((a for a in self.articles if a.id == article_id and a.lang == lang), None)
@@ -89,7 +91,7 @@ def parse_article(path: Path, root: Path) -> tuple[Article | None, list[Problem]
 def load_knowledge_base(kb_dir: Path) -> KnowledgeBase:
     kb = KnowledgeBase()
     seen: dict[tuple[str, str], str] = {}
-    field_lines: dict[str, dict[str, int]] = {}
+    field_lines = kb.field_lines
     for path in sorted(kb_dir.glob("*/*.md")):
         article, problems, lines = parse_article(path, kb_dir)
         kb.problems.extend(problems)
