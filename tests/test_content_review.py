@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
@@ -97,3 +98,9 @@ def test_the_summary_line_counts_articles_topics_languages_and_warnings(
     assert lines[-1] == "3 articles, 2 topics, 2 languages (1 en, 2 sv); 0 errors, 3 warnings"
     assert sum("warning" in line for line in lines[:-1]) == 3  # old review, no review, no en version of b
 
+
+
+def test_the_shipped_knowledge_base_has_review_dates_and_sources_for_its_laws() -> None:
+    problems, summary = check_content(CONTENT_DIR, today=TODAY)
+    review = [str(p) for p in problems if re.search(r"no 'reviewed'|after today|cites a law", p.message)]
+    assert review == [] and " 0 errors" in summary
