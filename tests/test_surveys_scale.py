@@ -45,7 +45,7 @@ async def test_1600_members_get_the_survey_and_the_nudge_despite_a_429(slack: Sl
         await service.record_answer(bot.db, survey_id, survey.questions[0].id, Respondent(key=person), "yes",
                                     bot.clock.now())
     await slack.click("survey:nudge", str(survey_id), user=LEAD)
-    [reply] = await fake_slack.wait_responses(1)
+    [reply] = await fake_slack.wait_responses(1, timeout=30)  # 1,500 nudges are queued before the reply
     assert "1500 personer" in text_of(reply)
     fake_slack.fail_next("chat.postMessage", status=429, retry_after=0)
     await _drain(slack)
