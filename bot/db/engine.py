@@ -1,8 +1,9 @@
-"""The async engine and transaction helpers.
+"""The async engine and transaction helpers, for SQLite (aiosqlite) and PostgreSQL (asyncpg).
 
 SQLite gets WAL, foreign keys and a busy timeout on every connection. Write transactions start with
 BEGIN IMMEDIATE so that concurrent writers queue instead of failing half-way; on PostgreSQL the
-services lock rows with SELECT ... FOR UPDATE, which SQLite ignores.
+services lock rows with SELECT ... FOR UPDATE, which SQLite ignores, and the engine keeps a small
+pool per instance (several instances share one server, so each must stay well under max_connections).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 BUSY_TIMEOUT_MS = 10_000
+# Per instance: 5 + 5 connections; ten instances stay far below PostgreSQL's default 100.
+PG_POOL = {"pool_size": 5, "max_overflow": 5, "pool_timeout": 10, "pool_recycle": 1800, "pool_pre_ping": True}
 
 
 def utcnow() -> datetime:
@@ -27,6 +30,11 @@ def utcnow() -> datetime:
 def as_utc(value: datetime) -> datetime:
     """SQLite hands back naive datetimes; every stored time is UTC, so attach it."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def dialect_of(url: str) -> str:
+    """"sqlite" or "postgresql"."""
+    return make_url(url).get_backend_name()
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -65,8 +73,10 @@ class Database:
         path = sqlite_path(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        self.engine = create_async_engine(url, pool_pre_ping=False)
-        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.is_sqlite = dialect_of(url) == "sqlite"
+        self.is_postgres = dialect_of(url) == "postgresql"
+        options: dict[str, Any] = PG_POOL if self.is_postgres else {"pool_pre_ping": False}
+        self.engine = create_async_engine(url, **options)
         if self.is_sqlite:
             _install_sqlite_pragmas(self.engine)
 
