@@ -17,12 +17,14 @@ run: $(STAMP)
 	$(BIN)/samsyv db upgrade
 	$(BIN)/samsyv run
 
-## Lint, type-check, check the content and run the tests.
+## Lint, type-check, check the content and run the tests: on SQLite, then again on PostgreSQL
+## (TEST_POSTGRES_URL) for every test that touches the database; REQUIRE_POSTGRES=1 fails when it is unreachable.
 test: $(STAMP)
 	$(BIN)/ruff check bot handlers tests
 	$(BIN)/mypy
 	$(BIN)/samsyv content check
 	$(BIN)/pytest -q
+	DB_BACKEND=postgres $(BIN)/pytest -q
 
 ## Answer-quality evaluation over the shared dev set and our own sets.
 eval: $(STAMP)

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real migrated SQLite file per test, the fake Slack Web API, signed HTTP requests."""
+"""Shared fixtures: a real migrated database per test (SQLite, or PostgreSQL with DB_BACKEND=postgres),
+the fake Slack Web API, signed HTTP requests."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import hmac
 import json
 import shutil
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,38 @@ from bot.db import Database
 from bot.db.migrate import upgrade_sync
 from bot.runtime import Bot
 from bot.settings import CONTENT_DIR, Settings, load_settings
+from tests import pgtest
 from tests.fakeslack import FakeSlack
 
 SIGNING_SECRET = "test-signing-secret"
 LEAD = "ULEAD"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """On the PostgreSQL run, an unreachable server is one line: a skip, or a failure with REQUIRE_POSTGRES=1."""
+    if not pgtest.enabled():
+        return
+    reason = pgtest.unreachable_reason(pgtest.url())
+    if reason is not None:
+        verdict = "failing (REQUIRE_POSTGRES=1)" if pgtest.required() else "skipping the PostgreSQL run"
+        pytest.exit(f"PostgreSQL not reachable at {pgtest.url()} ({reason}): {verdict}",
+                    returncode=1 if pgtest.required() else 0)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The PostgreSQL run repeats only the tests that touch the database; the rest ran on SQLite already."""
+    if not pgtest.enabled():
+        return
+
+    def on_postgres(item: pytest.Item) -> bool:
+        uses_db = {"db_url", "empty_db_url"} & set(getattr(item, "fixturenames", ()))
+        return bool(uses_db) and item.get_closest_marker("sqlite_only") is None
+
+    keep = [item for item in items if on_postgres(item)]
+    dropped = [item for item in items if not on_postgres(item)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 @pytest.fixture(scope="session")
@@ -46,9 +75,45 @@ def search_index() -> tuple[Any, tuple[int, float]]:
 
 @pytest.fixture
 def db_path(tmp_path: Path, migrated_template: Path) -> Path:
+    """The SQLite file of this test (tests that read the file itself run on SQLite only)."""
+    if pgtest.enabled():
+        pytest.skip("reads the SQLite file itself")
     path = tmp_path / "samsyv.db"
     shutil.copy(migrated_template, path)
     return path
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[pgtest.Server]:
+    server = pgtest.Server(pgtest.url())
+    server.create_template()
+    yield server
+    server.drop_all()
+
+
+@pytest.fixture
+def db_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh, migrated database for this test: a SQLite file, or (DB_BACKEND=postgres) a PostgreSQL
+    database cloned from a template migrated once per session."""
+    if not pgtest.enabled():
+        yield f"sqlite+aiosqlite:///{request.getfixturevalue('db_path')}"
+        return
+    server: pgtest.Server = request.getfixturevalue("pg_template")
+    url = server.create_database()
+    yield url
+    server.drop_database(url)
+
+
+@pytest.fixture
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with nothing in it yet (before `samsyv db upgrade`), on the backend under test."""
+    if not pgtest.enabled():
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+        return
+    server: pgtest.Server = request.getfixturevalue("pg_template")
+    url = server.create_database(migrated=False)
+    yield url
+    server.drop_database(url)
 
 
 @pytest.fixture
@@ -56,9 +121,11 @@ def clock() -> FakeClock:
     return FakeClock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
 
 
-def make_settings(db_path: Path, api_url: str = "http://127.0.0.1:9/api/", **extra: Any) -> Settings:
+def make_settings(db: Path | str, api_url: str = "http://127.0.0.1:9/api/", **extra: Any) -> Settings:
+    """Test settings over `db`: a SQLite file path or a database URL."""
+    url = db if isinstance(db, str) else f"sqlite+aiosqlite:///{db}"
     values: dict[str, Any] = dict(
-        database_url=f"sqlite+aiosqlite:///{db_path}", slack_api_url=api_url,
+        database_url=url, slack_api_url=api_url,
         slack_bot_token="xoxb-test-token", slack_signing_secret=SIGNING_SECRET, project_leads=LEAD,
         guidance_channel="CGUIDE", update_interval_seconds=0.2, dm_per_second=1000, _env_file=None)
     values.update(extra)
@@ -75,8 +142,8 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 
 
 @pytest.fixture
-def settings(db_path: Path, fake_slack: FakeSlack) -> Settings:
-    return make_settings(db_path, fake_slack.url)
+def settings(db_url: str, fake_slack: FakeSlack) -> Settings:
+    return make_settings(db_url, fake_slack.url)
 
 
 @pytest.fixture

@@ -43,6 +43,7 @@ def test_secrets_never_reach_the_log() -> None:
     assert "xoxb-123" not in line and "xapp-1" not in line and "super-secret-signing" not in line
 
 
+@pytest.mark.sqlite_only
 async def test_sqlite_runs_in_wal_with_foreign_keys(bot: Bot) -> None:
     async with bot.db.read() as conn:
         assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
