@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.conferences import cli as conferences_cli
-from bot.db.migrate import backup_sync, upgrade
+from bot.db.migrate import SchemaBehind, backup_sync, upgrade
 from bot.logs import setup_logging
 from bot.questions import cli as questions_cli
 from bot.reports import cli as reports_cli
@@ -51,7 +51,7 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
     from bot.users import Actor, Role, parse_role, set_role
 
     messenger = ConsoleMessenger(print, Path("data/console-files"))
-    async with open_bot(settings, messenger) as bot:
+    async with open_bot(settings, messenger, migrate=False) as bot:
         if args.role:
             await set_role(bot.db, Actor(user_id="console", role=Role.lead), args.user, parse_role(args.role))
         stop = asyncio.Event()
@@ -98,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database: upgrade, backup, purge").add_subparsers(dest="db_command",
                                                                                      metavar="ACTION")
     command(db.add_parser("upgrade", help="apply migrations"), _db_upgrade)
-    backup = command(db.add_parser("backup", help="consistent online copy of the SQLite database"), _db_backup)
+    backup = command(db.add_parser("backup", help="consistent online copy (SQLite backup API, or pg_dump)"),
+                     _db_backup)
     backup.add_argument("path")
 
     groups = {
@@ -131,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(handler(args, settings))
     except KeyboardInterrupt:
         return 130
+    except SchemaBehind as exc:
+        print(exc, file=sys.stderr)
+        return 2
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -13,7 +13,7 @@ from bot import conferences, core_commands, questions, reports, surveys
 from bot.clock import Clock, SystemClock
 from bot.coalesce import Coalescer
 from bot.db import Database
-from bot.db.migrate import upgrade
+from bot.db.migrate import SchemaBehind, require_current_schema, upgrade
 from bot.errors import UserError
 from bot.i18n import t
 from bot.interactions import ActionEvent, CommandRequest, FormSubmission, Registry
@@ -159,10 +159,19 @@ async def home_blocks(bot: Bot, actor: Actor) -> list[Block]:
 
 
 @asynccontextmanager
-async def open_bot(settings: Settings, messenger: Messenger | None = None, start: bool = True) -> AsyncIterator[Bot]:
-    """A migrated database and a ready Bot for one command-line command."""
-    await upgrade(settings.database_url)
+async def open_bot(settings: Settings, messenger: Messenger | None = None, start: bool = True,
+                   migrate: bool = True) -> AsyncIterator[Bot]:
+    """A ready Bot for one command-line command: one-off commands migrate (under the migration lock);
+    long-running servers (console, `samsyv web`) only check the schema, like `run`."""
+    if migrate:
+        await upgrade(settings.database_url)
     bot = Bot(settings=settings, db=Database(settings.database_url), messenger=messenger or LogMessenger())
+    if not migrate:
+        try:
+            await require_current_schema(bot.db)
+        except SchemaBehind:
+            await bot.db.dispose()
+            raise
     try:
         if start:
             await bot.start()

@@ -23,7 +23,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.db import Database
-from bot.db.migrate import upgrade
+from bot.db.migrate import require_current_schema
 from bot.runtime import Bot
 from bot.scheduler import run_forever
 from bot.settings import Settings
@@ -61,8 +61,14 @@ def make_app(bot: Bot, settings: Settings, verify: bool = True) -> AsyncApp:
 
 
 async def build(settings: Settings) -> tuple[Bot, AsyncApp]:
-    await upgrade(settings.database_url)
-    bot = Bot(settings=settings, db=Database(settings.database_url), messenger=None)  # type: ignore[arg-type]
+    """The bot over a database already at this version's schema (`samsyv db upgrade` is the deploy step)."""
+    db = Database(settings.database_url)
+    try:
+        await require_current_schema(db)
+    except BaseException:
+        await db.dispose()
+        raise
+    bot = Bot(settings=settings, db=db, messenger=None)  # type: ignore[arg-type]
     app = make_app(bot, settings, verify=True)
     await bot.start()
     return bot, app
