@@ -14,11 +14,13 @@ import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.engine import as_utc
 from bot.db.schema import due_items
+from bot.db.upsert import upsert
+from bot.pacing import DM_BUDGET, wait_for_slot
 
 if TYPE_CHECKING:
     from bot.runtime import Bot
@@ -32,14 +34,11 @@ WORKER_ID = f"worker-{uuid.uuid4().hex[:8]}"
 
 async def schedule(conn: AsyncConnection, kind: str, key: str, due_at: datetime,
                    payload: dict[str, Any] | None = None) -> None:
-    """Create the item, or move a pending one to its new time; a done item stays done."""
-    row = (await conn.execute(select(due_items.c.id, due_items.c.done_at).where(due_items.c.key == key))).first()
-    if row is None:
-        await conn.execute(insert(due_items).values(kind=kind, key=key, due_at=due_at, payload=payload or {},
-                                                    attempts=0))
-    elif row.done_at is None:
-        await conn.execute(update(due_items).where(due_items.c.id == row.id)
-                           .values(due_at=due_at, payload=payload or {}, claimed_by=None, claimed_at=None))
+    """Create the item, or move a pending one to its new time; a done item stays done. One statement,
+    so two instances scheduling the same key at once cannot collide."""
+    await upsert(conn, due_items, dict(kind=kind, key=key, due_at=due_at, payload=payload or {}, attempts=0),
+                 key=["key"], update=dict(due_at=due_at, payload=payload or {}, claimed_by=None, claimed_at=None),
+                 where=due_items.c.done_at.is_(None))
 
 
 async def unschedule(conn: AsyncConnection, key_prefix: str) -> int:
@@ -72,35 +71,38 @@ async def _finish(bot: Bot, item_id: int, now: datetime, error: str | None, atte
 
 
 async def run_due(bot: Bot, now: datetime | None = None, limit: int = 200) -> int:
-    """Run every item due at `now`; returns how many ran. Paced kinds are spaced by DM_PER_SECOND."""
+    """Run every item due at `now`; returns how many ran. Paced kinds share one DM_PER_SECOND budget
+    with every other instance (bot/pacing.py). Each claim and finish is stamped with the time it
+    happens (the batch's `now` plus the time spent so far), so a long batch's later items are not
+    mistaken for stale claims by another instance."""
     now = now or bot.clock.now()
     async with bot.db.read() as conn:
         rows = (await conn.execute(
             select(due_items).where(and_(due_items.c.done_at.is_(None), due_items.c.due_at <= now))
             .order_by(due_items.c.due_at, due_items.c.id).limit(limit))).mappings().all()
     ran = 0
-    pace = 1.0 / bot.settings.dm_per_second
     loop = asyncio.get_running_loop()
-    next_paced = loop.time()
+    started = loop.time()
+
+    def current() -> datetime:
+        return now + timedelta(seconds=loop.time() - started)
+
     for row in rows:
         kind = bot.registry.due_kinds.get(row["kind"])
         if kind is None:
             log.error("no handler for due item kind %s", row["kind"])
             continue
-        if not await _claim(bot, row["id"], now):
+        if not await _claim(bot, row["id"], current()):
             continue
         if kind.paced:
-            delay = next_paced - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            next_paced = max(loop.time(), next_paced) + pace
+            await wait_for_slot(bot.db, DM_BUDGET, bot.settings.dm_per_second)
         error: str | None = None
         try:
             await kind.fn(bot, dict(row["payload"]), as_utc(row["due_at"]))
         except Exception as exc:
             log.exception("due item %s (%s) failed", row["key"], row["kind"])
             error = f"{type(exc).__name__}: {exc}"
-        await _finish(bot, row["id"], now, error, row["attempts"] + 1)
+        await _finish(bot, row["id"], current(), error, row["attempts"] + 1)
         ran += 1
     return ran
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 from enum import StrEnum
 
 from pydantic import BaseModel
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import Database, utcnow
 from bot.db.schema import audit_log, users
+from bot.db.upsert import upsert
 from bot.errors import Forbidden, UserError
 from bot.settings import LANGUAGES, Settings
 
@@ -70,9 +71,8 @@ async def get_actor(db: Database, settings: Settings, user_id: str) -> Actor:
 
 async def _upsert(conn: AsyncConnection, user_id: str, **values: object) -> None:
     now = utcnow()
-    changed = await conn.execute(update(users).where(users.c.user_id == user_id).values(updated_at=now, **values))
-    if changed.rowcount == 0:
-        await conn.execute(insert(users).values(user_id=user_id, created_at=now, updated_at=now, **values))
+    await upsert(conn, users, dict(user_id=user_id, created_at=now, updated_at=now, **values), key=["user_id"],
+                 update=dict(updated_at=now, **values))
 
 
 async def set_language(db: Database, user_id: str, lang: str) -> None:

@@ -28,6 +28,7 @@ from bot.conferences.models import (
 from bot.conferences.tables import conference_invitees, conference_messages, conference_rsvps, conferences
 from bot.db.engine import as_utc
 from bot.db.schema import due_items
+from bot.db.upsert import insert_new
 from bot.errors import UserError
 from bot.scheduler import schedule, unschedule
 from bot.settings import Settings
@@ -352,12 +353,8 @@ async def invited_count(conn: AsyncConnection, conference_id: int) -> int:
 
 async def record_invitees(conn: AsyncConnection, conference_id: int, invited: dict[str, str]) -> None:
     """Remember who is invited (user -> "dm" or "channel"), so App Home knows their meetings."""
-    existing = set((await conn.execute(select(conference_invitees.c.user_id).where(
-        conference_invitees.c.conference_id == conference_id))).scalars())
-    rows = [{"conference_id": conference_id, "user_id": u, "via": via} for u, via in invited.items()
-            if u not in existing]
-    if rows:
-        await conn.execute(insert(conference_invitees), rows)
+    rows = [{"conference_id": conference_id, "user_id": u, "via": via} for u, via in invited.items()]
+    await insert_new(conn, conference_invitees, rows, key=["conference_id", "user_id"])
 
 
 async def mark_announced(conn: AsyncConnection, conference_id: int, now: datetime) -> None:
@@ -366,11 +363,8 @@ async def mark_announced(conn: AsyncConnection, conference_id: int, now: datetim
 
 async def record_message(conn: AsyncConnection, conference_id: int, channel: str, ts: str, lang: str,
                          user_id: str | None) -> None:
-    exists = (await conn.execute(select(conference_messages.c.id).where(and_(
-        conference_messages.c.channel == channel, conference_messages.c.ts == ts)))).first()
-    if exists is None:
-        await conn.execute(insert(conference_messages).values(conference_id=conference_id, channel=channel, ts=ts,
-                                                              lang=lang, user_id=user_id))
+    await insert_new(conn, conference_messages, [dict(conference_id=conference_id, channel=channel, ts=ts,
+                                                     lang=lang, user_id=user_id)], key=["channel", "ts"])
 
 
 async def message_refs(conn: AsyncConnection, conference_id: int,

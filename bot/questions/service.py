@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, select, update
 
+from bot.db.upsert import insert_new, upsert
 from bot.errors import UserError
 from bot.knowledge.loader import content_fingerprint
 from bot.questions.engine import Answer, Engine, build_engine
@@ -91,11 +92,9 @@ async def record_feedback(bot: Bot, question_id: int, helpful: bool) -> str | No
         row = (await conn.execute(select(question_log.c.article_id).where(question_log.c.id == question_id))).first()
         if row is None or row.article_id is None:
             return None
-        changed = await conn.execute(update(feedback).where(feedback.c.question_id == question_id)
-                                     .values(helpful=helpful, created_at=bot.clock.now()))
-        if not changed.rowcount:
-            await conn.execute(insert(feedback).values(question_id=question_id, article_id=row.article_id,
-                                                       helpful=helpful, created_at=bot.clock.now()))
+        await upsert(conn, feedback, dict(question_id=question_id, article_id=row.article_id, helpful=helpful,
+                                          created_at=bot.clock.now()),
+                     key=["question_id"], update=dict(helpful=helpful, created_at=bot.clock.now()))
         return str(row.article_id)
 
 
@@ -113,8 +112,9 @@ async def mark_forwarded(bot: Bot, question_id: int) -> bool:
             text = (await conn.execute(select(question_log).where(question_log.c.id == question_id))).mappings().first()
             if text is None:
                 return False
-            await conn.execute(insert(unanswered).values(question_id=question_id, created_at=bot.clock.now(),
-                                                         question=text["question"], lang=text["lang"]))
+            await insert_new(conn, unanswered, [dict(question_id=question_id, created_at=bot.clock.now(),
+                                                     question=text["question"], lang=text["lang"])],
+                             key=["question_id"])
         result = await conn.execute(update(unanswered).where(
             (unanswered.c.question_id == question_id) & unanswered.c.forwarded_at.is_(None))
             .values(forwarded_at=bot.clock.now()))

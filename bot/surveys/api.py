@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
+from bot.db.upsert import insert_new
 from bot.errors import UserError
 from bot.scheduler import schedule
 from bot.surveys import delivery, service
@@ -58,7 +59,8 @@ async def send_survey_to(bot: Bot, survey_id: int, user_ids: list[str]) -> int:
             survey_audience.c.survey_id == survey_id))).scalars().all())
         fresh = {respondent_hash(secret, survey_id, u) for u in users} - known
         if fresh:
-            await conn.execute(insert(survey_audience), [{"survey_id": survey_id, "member": h} for h in sorted(fresh)])
+            await insert_new(conn, survey_audience, [{"survey_id": survey_id, "member": h} for h in sorted(fresh)],
+                             key=["survey_id", "member"])
         for user in users:
             await schedule(conn, "survey.send", service.due_key(survey_id, "send", user), now,
                            {"survey_id": survey_id, "user": user})
