@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -24,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.db import Database
 from bot.db.migrate import require_current_schema
+from bot.deliveries import first_time
 from bot.runtime import Bot
 from bot.scheduler import run_forever
 from bot.settings import Settings
@@ -55,6 +57,17 @@ def make_app(bot: Bot, settings: Settings, verify: bool = True) -> AsyncApp:
     async def inject_bot(context: Any, next: Any) -> None:  # noqa: A002 - Bolt's parameter name
         context["bot"] = bot
         await next()
+
+    @app.middleware
+    async def once_per_event(body: dict[str, Any], request: Any, next: Any) -> BoltResponse | None:  # noqa: A002
+        """A retried or duplicated event (same event_id, any instance) is acknowledged, not handled again."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not await first_time(bot.db, f"event:{event_id}"):
+            retry = (request.headers.get("x-slack-retry-num") or ["-"])[0]
+            log.info("event %s already handled (retry %s): acknowledged only", event_id, retry)
+            return BoltResponse(status=200, body="")
+        await next()
+        return None
 
     slack_app.register(app)
     return app

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -66,4 +68,48 @@ due_items = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text, nullable=True),
     Index("ix_due_items_pending", "done_at", "due_at"),
+)
+
+# --- shared by every instance (0007_shared_state); times are epoch seconds so SQL can compare them ---
+
+deliveries_seen = Table(
+    "deliveries_seen",
+    metadata,
+    Column("delivery_id", String(120), primary_key=True),
+    Column("seen_at", Float, nullable=False),
+    Index("ix_deliveries_seen_seen_at", "seen_at"),
+)
+
+pacing = Table(
+    "pacing",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("next_slot", Float, nullable=False),
+)
+
+message_refresh = Table(
+    "message_refresh",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("dirty", Boolean, nullable=False),
+    Column("due_at", Float, nullable=False),
+    Column("sent_at", Float, nullable=True),
+    Column("claimed_by", String(64), nullable=True),
+    Column("claimed_until", Float, nullable=True),
+)
+
+shared_versions = Table(
+    "shared_versions",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+rate_windows = Table(
+    "rate_windows",
+    metadata,
+    Column("bucket", String(64), primary_key=True),
+    Column("window_start", Float, nullable=False),
+    Column("hits", Integer, nullable=False),
+    Index("ix_rate_windows_window_start", "window_start"),
 )

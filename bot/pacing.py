@@ -1,0 +1,41 @@
+"""One send budget for all instances: fan-out DMs are paced to DM_PER_SECOND per workspace in total.
+
+Each send reserves the next free slot with one UPDATE on the `pacing` row (the row lock on PostgreSQL,
+BEGIN IMMEDIATE on SQLite make it atomic), then sleeps until that slot. Two instances therefore
+interleave their sends instead of each sending at the full rate. Slots are wall-clock epoch seconds,
+the only clock instances share. A slot reserved by an instance that then dies is simply left unused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from sqlalchemy import case, select, update
+
+from bot.db import Database
+from bot.db.schema import pacing
+from bot.db.upsert import insert_new
+
+DM_BUDGET = "slack.dm"  # one bot token is one workspace: its fan-out DMs share this budget
+
+
+async def reserve_slot(db: Database, name: str, per_second: float, now: float | None = None) -> float:
+    """The epoch second at which the caller may send; the next caller gets one interval later."""
+    now = time.time() if now is None else now
+    interval = 1.0 / per_second
+    async with db.write() as conn:
+        await insert_new(conn, pacing, [{"name": name, "next_slot": now}], key=["name"])
+        start = case((pacing.c.next_slot > now, pacing.c.next_slot), else_=now)
+        await conn.execute(update(pacing).where(pacing.c.name == name).values(next_slot=start + interval))
+        reserved = (await conn.execute(select(pacing.c.next_slot).where(pacing.c.name == name))).scalar_one()
+    return float(reserved) - interval
+
+
+async def wait_for_slot(db: Database, name: str, per_second: float) -> float:
+    """Reserve a slot and sleep until it; returns the slot."""
+    slot = await reserve_slot(db, name, per_second)
+    delay = slot - time.time()
+    if delay > 0:
+        await asyncio.sleep(delay)
+    return slot

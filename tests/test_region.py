@@ -1,0 +1,121 @@
+"""Several instances on one database behave as one: no double answers, no double sends, one pace."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from aiohttp import web
+from sqlalchemy import func, select
+
+from bot.cli import LogMessenger
+from bot.clock import FakeClock
+from bot.db import Database
+from bot.db.schema import due_items
+from bot.questions.tables import question_log
+from bot.runtime import Bot
+from bot.scheduler import run_due, schedule
+from bot.settings import Settings
+from tests.conftest import SlackDriver, make_settings, sign
+from tests.fakeslack import FakeSlack
+
+
+@asynccontextmanager
+async def instance(settings: Settings, fake_slack: FakeSlack, clock: FakeClock) -> AsyncIterator[SlackDriver]:
+    """One more HTTP instance of the bot over the same database, on its own port."""
+    from bot.slack_main import http_app, make_app
+
+    other = Bot(settings=settings, db=Database(settings.database_url), messenger=LogMessenger(),
+                clock=clock)
+    await other.start()
+    app = make_app(other, settings, verify=True)
+    runner = web.AppRunner(http_app(app))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield SlackDriver(f"http://127.0.0.1:{port}", fake_slack, other)
+    finally:
+        await other.coalescer.drain()
+        await runner.cleanup()
+        await other.stop()
+
+
+async def test_a_retried_event_is_answered_once_across_instances(slack: SlackDriver, settings: Settings,
+                                                                  fake_slack: FakeSlack, clock: FakeClock) -> None:
+    body = json.dumps({"type": "event_callback", "team_id": "T1", "api_app_id": "A1", "event_id": "EvRETRY1",
+                       "event_time": int(time.time()),
+                       "event": {"type": "message", "channel_type": "im", "channel": "D1", "user": "U5",
+                                 "text": "är prao obligatoriskt?", "ts": "1700000000.000009"}}).encode()
+    first = await slack.post(body, "application/json")
+    assert first.status == 200
+    await fake_slack.wait_for("chat.postMessage")
+    async with instance(settings, fake_slack, clock) as second:
+        for retry in ("1", "2"):
+            again = await second.post(body, "application/json", headers={**sign(body), "X-Slack-Retry-Num": retry,
+                                                                           "X-Slack-Retry-Reason": "http_timeout"})
+            assert again.status == 200
+        duplicate = await slack.post(body, "application/json")
+        assert duplicate.status == 200
+        await asyncio.sleep(0.3)
+    assert len(fake_slack.of("chat.postMessage")) == 1, "one answer, however often Slack delivers the event"
+    async with slack.bot.db.read() as conn:
+        assert (await conn.execute(select(func.count()).select_from(question_log))).scalar() == 1
+
+
+@asynccontextmanager
+async def two_loops(settings: Settings, clock: FakeClock, items: int) -> AsyncIterator[tuple[list[Bot], list[float]]]:
+    """Two core instances over one database and `items` paced due items scheduled by both of them;
+    yields the instances and the wall-clock times of the sends (filled in as they run)."""
+    from bot.interactions import registry
+
+    sent_at: dict[str, float] = {}
+
+    async def record(bot: Bot, payload: dict[str, object], due_at: object) -> None:
+        assert str(payload["n"]) not in sent_at, "sent twice"
+        sent_at[str(payload["n"])] = time.time()
+
+    registry.due("test.region", paced=True)(record)
+    bots = [Bot(settings=settings, db=Database(settings.database_url), messenger=LogMessenger(),
+                clock=clock) for _ in range(2)]
+    try:
+        async def plan(bot: Bot) -> None:
+            for n in range(items):
+                async with bot.db.write() as conn:
+                    await schedule(conn, "test.region", f"test:region:{n}", clock.now(), {"n": n})
+
+        await asyncio.gather(*(plan(bot) for bot in bots))  # the same keys from both: no unique-key error
+        times: list[float] = []
+        yield bots, times
+        times.extend(sorted(sent_at.values()))
+        assert sorted(sent_at, key=int) == [str(n) for n in range(items)], "each item exactly once"
+        async with bots[0].db.read() as conn:
+            pending = (await conn.execute(select(func.count()).select_from(due_items).where(
+                due_items.c.key.startswith("test:region:"), due_items.c.done_at.is_(None)))).scalar()
+        assert pending == 0
+    finally:
+        registry.due_kinds.pop("test.region", None)
+        for bot in bots:
+            await bot.db.dispose()
+
+
+async def test_two_instances_scheduling_and_running_the_same_items_send_each_once(
+        settings: Settings, clock: FakeClock) -> None:
+    async with two_loops(settings, clock, 30) as (bots, _):
+        ran = await asyncio.gather(*(run_due(bot, clock.now() + timedelta(seconds=1)) for bot in bots))
+        assert sum(ran) == 30
+
+
+async def test_two_instances_share_one_dm_pace(db_url: str, clock: FakeClock) -> None:
+    per_second = 25.0
+    settings = make_settings(db_url, dm_per_second=per_second)
+    async with two_loops(settings, clock, 20) as (bots, times):
+        ran = await asyncio.gather(*(run_due(bot, clock.now() + timedelta(seconds=1)) for bot in bots))
+        assert min(ran) > 0, "both instances took a share of the work"
+    span = times[-1] - times[0]
+    assert span >= 19 / per_second * 0.9, f"20 sends at {per_second}/s in total took only {span:.2f} s"
