@@ -46,7 +46,7 @@ class Bot:
     coalescer: Coalescer = field(init=False)
 
     def __post_init__(self) -> None:
-        self.coalescer = Coalescer(self.settings.update_interval_seconds)
+        self.coalescer = Coalescer(self.settings.update_interval_seconds, self.db)
 
     async def actor(self, user_id: str) -> Actor:
         return await get_actor(self.db, self.settings, user_id)

@@ -20,7 +20,7 @@ from bot.questions.tables import question_log
 from bot.runtime import Bot
 from bot.scheduler import run_due, schedule
 from bot.settings import Settings
-from tests.conftest import SlackDriver, make_settings, sign
+from tests.conftest import SlackDriver, make_settings, sign, text_of
 from tests.fakeslack import FakeSlack
 
 
@@ -119,3 +119,38 @@ async def test_two_instances_share_one_dm_pace(db_url: str, clock: FakeClock) ->
         assert min(ran) > 0, "both instances took a share of the work"
     span = times[-1] - times[0]
     assert span >= 19 / per_second * 0.9, f"20 sends at {per_second}/s in total took only {span:.2f} s"
+
+
+async def test_a_burst_over_two_instances_updates_the_count_in_order_and_coalesced(
+        slack: SlackDriver, settings: Settings, fake_slack: FakeSlack, clock: FakeClock) -> None:
+    import re
+
+    from bot.surveys.tables import survey_messages
+
+    await slack.command("poll “Vilken dag passar?” “Tisdag” “Torsdag”", channel="C1")
+    [post] = await fake_slack.wait_for("chat.postMessage")
+    ts = None
+    while ts is None:  # the post's ts is stored right after chat.postMessage returns
+        async with slack.bot.db.read() as conn:
+            ts = (await conn.execute(select(survey_messages.c.ts))).scalar()
+        await asyncio.sleep(0.01)
+    blocks = post["blocks"] if isinstance(post["blocks"], list) else json.loads(post["blocks"])
+    button = next(e for b in blocks if b.get("type") == "actions" for e in b["elements"])
+    taps = 40
+    async with instance(settings, fake_slack, clock) as second:
+        started = time.monotonic()
+        drivers = (slack, second)
+        responses = await asyncio.gather(*(drivers[n % 2].click(button["action_id"], button["value"], user=f"U{n:03d}",
+                                                                channel="C1", message_ts=ts) for n in range(taps)))
+        assert {r.status for r in responses} == {200}
+        await asyncio.gather(slack.bot.coalescer.drain(), second.bot.coalescer.drain())
+        elapsed = time.monotonic() - started
+    shown = [int(m.group(1)) for u in fake_slack.of("chat.update") if u["ts"] == ts
+             for m in [re.search(r"(\d+) svar", text_of(u))] if m]
+    from bot.surveys.tables import survey_answers
+    async with slack.bot.db.read() as conn:
+        stored = (await conn.execute(select(func.count()).select_from(survey_answers))).scalar()
+    assert stored == taps, "stored = acknowledged"
+    assert shown and shown[-1] == taps, shown
+    assert shown == sorted(shown), f"a count went backwards: {shown}"
+    assert len(shown) <= elapsed / settings.update_interval_seconds + 2, (len(shown), elapsed)
