@@ -154,3 +154,19 @@ async def test_a_burst_over_two_instances_updates_the_count_in_order_and_coalesc
     assert shown and shown[-1] == taps, shown
     assert shown == sorted(shown), f"a count went backwards: {shown}"
     assert len(shown) <= elapsed / settings.update_interval_seconds + 2, (len(shown), elapsed)
+
+
+async def test_a_content_reload_on_one_instance_reaches_the_other(bot: Bot, settings: Settings,
+                                                                  clock: FakeClock) -> None:
+    from bot.questions import service
+
+    other = Bot(settings=settings, db=Database(settings.database_url), messenger=LogMessenger(), clock=clock)
+    try:
+        before = await service.engine_for(other)
+        await service.reload_everywhere(bot)
+        other.state[service.CHECKED_AT] = 0.0  # its next periodic check is due
+        after = await service.engine_for(other)
+        assert after is not before, "the other instance rebuilt its index"
+        assert await service.engine_for(other) is after, "and only once"
+    finally:
+        await other.db.dispose()

@@ -19,8 +19,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 BUSY_TIMEOUT_MS = 10_000
-# Per instance: 5 + 5 connections; ten instances stay far below PostgreSQL's default 100.
-PG_POOL = {"pool_size": 5, "max_overflow": 5, "pool_timeout": 10, "pool_recycle": 1800, "pool_pre_ping": True}
+# Per instance at most 10 + 10 connections (bursts of clicks each hold one briefly); raise the server's
+# max_connections (default 100) or put PgBouncer in front when running more than four instances.
+PG_POOL = {"pool_size": 10, "max_overflow": 10, "pool_timeout": 30, "pool_recycle": 1800, "pool_pre_ping": True}
 
 
 def utcnow() -> datetime:

@@ -25,8 +25,15 @@ async def content_reload(args: argparse.Namespace, settings: Settings) -> int:
     """Checks the content and marks it changed; running bots rebuild their index within seconds."""
     code = await content_check(args, settings)
     if code == 0:
-        marker = settings.content_dir / "kb"
-        marker.touch()
+        from bot.db import Database, versions
+        from bot.questions.service import CONTENT_VERSION_NAME
+
+        (settings.content_dir / "kb").touch()  # instances on this machine see the change on disk
+        db = Database(settings.database_url)  # instances elsewhere see the shared version move
+        try:
+            await versions.bump(db, CONTENT_VERSION_NAME)
+        finally:
+            await db.dispose()
         print("content marked for reload: running bots pick it up within a few seconds")
     return code
 

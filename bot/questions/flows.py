@@ -122,7 +122,7 @@ async def reload_command(bot: Bot, actor: Actor, rest: str, request: CommandRequ
 
     require_lead(actor)
     problems, summary = check_content(bot.settings.content_dir)
-    engine = await service.load_engine(bot)
+    engine = await service.reload_everywhere(bot)
     errors = [str(p) for p in problems if p.level == "error"][:10]
     lines = [t(actor.lang, "questions.reloaded", count=len(engine.kb.articles)), summary, *errors]
     return [Reply(message=Message(text=lines[0], blocks=[Text(text="\n".join(lines))]))]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, select, update
 
+from bot.db import versions
 from bot.db.upsert import insert_new, upsert
 from bot.errors import UserError
 from bot.knowledge.loader import content_fingerprint
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 ENGINE = "questions.engine"
 FINGERPRINT = "questions.fingerprint"
 CHECKED_AT = "questions.checked_at"
+CONTENT_VERSION = "questions.content_version"
+CONTENT_VERSION_NAME = "content"  # the shared_versions row a reload on any instance bumps
 RELOAD_CHECK_SECONDS = 5.0
 MAX_QUESTION = 1000
 
@@ -32,6 +35,7 @@ async def load_engine(bot: Bot) -> Engine:
     """(Re)build the index off the event loop and swap it in; questions keep being answered meanwhile."""
     content = bot.settings.content_dir
     fingerprint = content_fingerprint(content / "kb")
+    bot.state[CONTENT_VERSION] = await versions.current(bot.db, CONTENT_VERSION_NAME)
     engine = await asyncio.to_thread(build_engine, content)
     install_engine(bot, engine, fingerprint)
     log.info("knowledge base indexed: %d articles", len(engine.kb.articles))
@@ -60,9 +64,16 @@ async def engine_for(bot: Bot) -> Engine:
         return await load_engine(bot)
     if time.monotonic() - bot.state.get(CHECKED_AT, 0.0) > RELOAD_CHECK_SECONDS:
         bot.state[CHECKED_AT] = time.monotonic()
-        if content_fingerprint(bot.settings.content_dir / "kb") != bot.state.get(FINGERPRINT):
+        if content_fingerprint(bot.settings.content_dir / "kb") != bot.state.get(FINGERPRINT) or \
+                await versions.current(bot.db, CONTENT_VERSION_NAME) != bot.state.get(CONTENT_VERSION):
             return await load_engine(bot)
     return engine
+
+
+async def reload_everywhere(bot: Bot) -> Engine:
+    """Reload here now, and make every other instance reload at its next check (a shared version)."""
+    await versions.bump(bot.db, CONTENT_VERSION_NAME)
+    return await load_engine(bot)
 
 
 async def ask(bot: Bot, actor: Actor, question: str, channel_kind: str) -> tuple[Answer, int]:
