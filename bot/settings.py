@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     due_poll_seconds: float = Field(default=5.0, gt=0)
     update_interval_seconds: float = Field(default=3.0, ge=0)
     dm_per_second: float = Field(default=4.0, gt=0)
+    trusted_proxies: str = ""  # addresses/networks whose X-Forwarded-For is believed (the load balancer)
     log_level: str = "INFO"
 
     @field_validator("default_language")
@@ -81,6 +82,19 @@ class Settings(BaseSettings):
             raise ValueError("must be comma-separated hours, e.g. 24,1") from None
         if any(h <= 0 for h in hours):
             raise ValueError("hours must be positive")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        import ipaddress
+
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    ipaddress.ip_network(part.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(f"{part.strip()!r} is not an IP address or network such as 10.0.0.0/8") from None
         return value
 
     @field_validator("project_leads")

@@ -170,3 +170,35 @@ async def test_a_content_reload_on_one_instance_reaches_the_other(bot: Bot, sett
         assert await service.engine_for(other) is after, "and only once"
     finally:
         await other.db.dispose()
+
+
+async def test_pupil_page_limits_hold_across_instances_per_link(bot: Bot, settings: Settings) -> None:
+    from bot.web.ratelimit import SharedRateLimiter
+
+    clock = [1_000_000.0]
+    other_db = Database(settings.database_url)
+    try:
+        limiters = [SharedRateLimiter(db, "post", 3, now=lambda: clock[0]) for db in (bot.db, other_db)]
+        verdicts = [await limiters[n % 2].allow("token-a", "192.0.2.7") for n in range(5)]
+        assert verdicts == [True, True, True, False, False], "three in total, not three per instance"
+        assert await limiters[1].allow("token-b", "192.0.2.7"), "another link has its own budget"
+        clock[0] += 60
+        assert await limiters[0].allow("token-a", "192.0.2.7"), "the next minute starts afresh"
+    finally:
+        await other_db.dispose()
+
+
+def test_x_forwarded_for_is_believed_only_from_trusted_proxies() -> None:
+    from aiohttp.test_utils import make_mocked_request
+
+    from bot.web.security import client_ip, parse_proxies
+
+    def seen(peer: str, forwarded: str, trusted: str) -> str:
+        request = make_mocked_request("GET", "/s/x", headers={"X-Forwarded-For": forwarded}).clone(remote=peer)
+        return client_ip(request, parse_proxies(trusted))
+
+    assert seen("10.0.0.2", "203.0.113.9", "") == "10.0.0.2", "empty TRUSTED_PROXIES: the header is ignored"
+    assert seen("192.168.1.5", "203.0.113.9", "10.0.0.0/8") == "192.168.1.5", "a private address is not enough"
+    assert seen("10.0.0.2", "203.0.113.9", "10.0.0.0/8") == "203.0.113.9"
+    assert seen("10.0.0.2", "6.6.6.6, 203.0.113.9, 10.0.0.3", "10.0.0.0/8") == "203.0.113.9", \
+        "a client's made-up first hop is not believed"

@@ -23,16 +23,17 @@ from bot.surveys.models import MAX_TEXT_ANSWER, Respondent, Status, Survey
 from bot.ui import local_time
 from bot.web import pages
 from bot.web.answers import ParsedAnswers, parse_answers, stored_as_kept
+from bot.web.ratelimit import SharedRateLimiter
 from bot.web.security import (
     COOKIE_NAME,
     MAX_BODY_BYTES,
     MAX_FORM_FIELDS,
     BodyTooLarge,
-    RateLimiter,
     client_ip,
     csrf_ok,
     csrf_token,
     new_respondent_id,
+    parse_proxies,
     preferred_language,
     read_body,
     respondent_key,
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ROUTE = "/s/{token}"
-PAGE_LIMIT_PER_MINUTE = 240  # per IP address; a class behind one school IP opens the page ~30 times
+PAGE_LIMIT_PER_MINUTE = 240  # per link and address; a class behind one school IP opens the page ~30 times
 POST_LIMIT_PER_MINUTE = 60
 RESPONDENT_ROLE = "pupil"  # the link is shared with pupils on the class's learning platform
 
@@ -57,13 +58,17 @@ def _first(form: dict[str, list[str]], name: str) -> str | None:
 
 
 class PupilPages:
-    """The handlers, bound to one Bot; rate limits are per process and in memory."""
+    """The handlers, bound to one Bot; rate limits are shared by every instance through the database."""
 
     def __init__(self, bot: Bot, page_limit: int = PAGE_LIMIT_PER_MINUTE,
                  post_limit: int = POST_LIMIT_PER_MINUTE) -> None:
         self.bot = bot
-        self.page_limiter = RateLimiter(page_limit)
-        self.post_limiter = RateLimiter(post_limit)
+        self.page_limiter = SharedRateLimiter(bot.db, "page", page_limit)
+        self.post_limiter = SharedRateLimiter(bot.db, "post", post_limit)
+        self.proxies = parse_proxies(bot.settings.trusted_proxies)
+
+    async def allowed(self, limiter: SharedRateLimiter, request: web.Request) -> bool:
+        return await limiter.allow(request.match_info["token"], client_ip(request, self.proxies))
 
     # --- helpers ----------------------------------------------------------------------------------
 
@@ -139,7 +144,7 @@ class PupilPages:
 
     async def show(self, request: web.Request) -> web.Response:
         lang = self.lang_of(request)
-        if not self.page_limiter.allow(client_ip(request)):
+        if not await self.allowed(self.page_limiter, request):
             return self.too_many(lang)
         survey = await self.survey_of(request)
         if survey is None:
@@ -164,7 +169,7 @@ class PupilPages:
 
     async def submit(self, request: web.Request) -> web.Response:
         lang = self.lang_of(request)
-        if not self.post_limiter.allow(client_ip(request)):
+        if not await self.allowed(self.post_limiter, request):
             return self.too_many(lang)
         survey = await self.survey_of(request)
         if survey is None:

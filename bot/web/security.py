@@ -1,5 +1,6 @@
 """What keeps the pupil pages safe without accounts: the browser's random respondent id, the CSRF
-token bound to it, a per-IP rate limit and a cap on the request body.
+token bound to it, a rate limit per link and address shared by all instances (bot/web/ratelimit.py)
+and a cap on the request body.
 
 The respondent id lives in an HttpOnly, SameSite=Strict cookie. The core never sees it: it gets
 `respondent_key(cookie)`, a one-way hash, so even a confidential survey stores no value that would
@@ -14,11 +15,10 @@ import hmac
 import ipaddress
 import secrets
 import string
-import time
-from collections import deque
-from collections.abc import Callable
 
 from aiohttp import web
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 COOKIE_NAME = "samsyv_respondent"
 COOKIE_PATH = "/s/"
@@ -76,54 +76,31 @@ async def read_body(request: web.Request, limit: int = MAX_BODY_BYTES) -> bytes:
     return bytes(body)
 
 
-def client_ip(request: web.Request) -> str:
-    """The caller's address. X-Forwarded-For is believed only from a proxy on a private or loopback
-    address (the usual reverse proxy in front of the bot), and then only its last hop."""
+def parse_proxies(value: str) -> tuple[IPNetwork, ...]:
+    """TRUSTED_PROXIES: comma-separated addresses or networks (10.0.0.5, 10.1.0.0/16); empty: none."""
+    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip())
+
+
+def _trusted(address: str, proxies: tuple[IPNetwork, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in proxies)
+
+
+def client_ip(request: web.Request, proxies: tuple[IPNetwork, ...] = ()) -> str:
+    """The caller's address. X-Forwarded-For is believed only when the peer is one of TRUSTED_PROXIES
+    (the load balancer or reverse proxy in front of the bot), and then only up to the first hop that is
+    not itself a trusted proxy, so a client cannot put a made-up address in front."""
     peer = request.remote or "unknown"
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    if forwarded:
-        try:
-            trusted = ipaddress.ip_address(peer).is_private or ipaddress.ip_address(peer).is_loopback
-        except ValueError:
-            trusted = False
-        last = forwarded.split(",")[-1].strip()
-        if trusted and last:
-            return last
-    return peer
-
-
-class RateLimiter:
-    """At most `limit` requests per `window` seconds per key (a sliding window, in memory).
-
-    Generous on purpose: a whole class often shares one school IP address. It stops form spam, not
-    determined attackers (a reverse proxy does that). Memory stays bounded: idle keys are dropped.
-    """
-
-    MAX_KEYS = 20_000
-
-    def __init__(self, limit: int, window: float = 60.0, now: Callable[[], float] = time.monotonic) -> None:
-        self.limit, self.window, self.now = limit, window, now
-        self._hits: dict[str, deque[float]] = {}
-
-    def allow(self, key: str) -> bool:
-        now = self.now()
-        hits = self._hits.get(key)
-        if hits is None:
-            if len(self._hits) >= self.MAX_KEYS:
-                self._forget_idle(now)
-            hits = self._hits[key] = deque()
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        if len(hits) >= self.limit:
-            return False
-        hits.append(now)
-        return True
-
-    def _forget_idle(self, now: float) -> None:
-        for key in [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window]:
-            del self._hits[key]
-        if len(self._hits) >= self.MAX_KEYS:  # still full: everybody is busy; start over
-            self._hits.clear()
+    if not proxies or not _trusted(peer, proxies):
+        return peer
+    hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, proxies):
+            return hop
+    return hops[0] if hops else peer
 
 
 def preferred_language(query_lang: str | None, accept_language: str | None, default: str = "sv") -> str:
