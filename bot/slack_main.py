@@ -88,7 +88,8 @@ async def build(settings: Settings) -> tuple[Bot, AsyncApp]:
 
 
 def http_app(app: AsyncApp, bot: Bot | None = None) -> web.Application:
-    """POST /slack/events and GET /healthz; with `bot`, also the pupil pages GET/POST /s/{token}."""
+    """POST /slack/events and GET /healthz; with `bot`, also the pupil pages GET/POST /s/{token}, and
+    /healthz reports database reachability and due-item lag."""
 
     async def events(request: web.Request) -> web.Response:
         bolt_response = await app.async_dispatch(await to_bolt_request(request))
@@ -99,11 +100,13 @@ def http_app(app: AsyncApp, bot: Bot | None = None) -> web.Application:
 
     web_app = web.Application()
     web_app.router.add_post("/slack/events", events)
-    web_app.router.add_get("/healthz", healthz)
     if bot is not None:
-        from bot.web.app import add_routes
+        from bot.web.app import add_routes, healthz_handler
 
+        web_app.router.add_get("/healthz", healthz_handler(bot))
         add_routes(web_app, bot)
+    else:
+        web_app.router.add_get("/healthz", healthz)
     return web_app
 
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from aiohttp import web
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.cli import LogMessenger
 from bot.clock import FakeClock
@@ -202,3 +203,29 @@ def test_x_forwarded_for_is_believed_only_from_trusted_proxies() -> None:
     assert seen("10.0.0.2", "203.0.113.9", "10.0.0.0/8") == "203.0.113.9"
     assert seen("10.0.0.2", "6.6.6.6, 203.0.113.9, 10.0.0.3", "10.0.0.0/8") == "203.0.113.9", \
         "a client's made-up first hop is not believed"
+
+
+async def test_healthz_reports_the_database_and_how_late_due_items_are(bot: Bot, clock: FakeClock) -> None:
+    import aiohttp
+
+    from bot.web.app import pupil_app
+
+    async with bot.db.write() as conn:
+        await schedule(conn, "test.never", "test:late", clock.now() - timedelta(seconds=90), {})
+    runner = web.AppRunner(pupil_app(bot))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                assert response.status == 200
+                report = await response.json()
+            assert report["database"] == "ok" and report["due_waiting"] >= 1 and report["due_lag_seconds"] >= 90
+            await bot.db.dispose()
+            bot.db.engine = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")  # unreachable
+            async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                assert response.status == 503 and (await response.json())["database"] == "unreachable"
+    finally:
+        await runner.cleanup()

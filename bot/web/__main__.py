@@ -22,7 +22,7 @@ log = logging.getLogger("samsyv.web")
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     from bot.web.app import PrivateAccessLogger, pupil_app
 
-    async with open_bot(settings, start=False) as bot:
+    async with open_bot(settings, start=False, migrate=False) as bot:  # a server: `db upgrade` is the deploy step
         runner = web.AppRunner(pupil_app(bot), access_log_class=PrivateAccessLogger)
         await runner.setup()
         await web.TCPSite(runner, "0.0.0.0", settings.port).start()

@@ -235,13 +235,20 @@ def add_routes(app: web.Application, bot: Bot, **limits: int) -> PupilPages:
     return handlers
 
 
-async def healthz(_request: web.Request) -> web.Response:
-    return web.json_response({"ok": True})
+def healthz_handler(bot: Bot) -> Any:
+    """GET /healthz: database reachability and due-item lag (bot/health.py)."""
+    from bot.health import health
+
+    async def healthz(_request: web.Request) -> web.Response:
+        report, status = await health(bot)
+        return web.json_response(report, status=status)
+
+    return healthz
 
 
 def pupil_app(bot: Bot, **limits: int) -> web.Application:
     """Only the pupil pages and GET /healthz (Socket Mode and `python -m bot.web`)."""
     app = web.Application()
     add_routes(app, bot, **limits)
-    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/healthz", healthz_handler(bot))
     return app
