@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.engine import as_utc
 from bot.db.schema import due_items
-from bot.db.upsert import upsert
+from bot.db.upsert import upsert_many
 from bot.pacing import DM_BUDGET, wait_for_slot
 
 if TYPE_CHECKING:
@@ -36,9 +37,16 @@ async def schedule(conn: AsyncConnection, kind: str, key: str, due_at: datetime,
                    payload: dict[str, Any] | None = None) -> None:
     """Create the item, or move a pending one to its new time; a done item stays done. One statement,
     so two instances scheduling the same key at once cannot collide."""
-    await upsert(conn, due_items, dict(kind=kind, key=key, due_at=due_at, payload=payload or {}, attempts=0),
-                 key=["key"], update=dict(due_at=due_at, payload=payload or {}, claimed_by=None, claimed_at=None),
-                 where=due_items.c.done_at.is_(None))
+    await schedule_many(conn, kind, [(key, due_at, payload)])
+
+
+async def schedule_many(conn: AsyncConnection, kind: str,
+                        items: Sequence[tuple[str, datetime, dict[str, Any] | None]]) -> None:
+    """`schedule` for many (key, due_at, payload) at once: one statement for a fan-out to 1,600 people."""
+    rows = [dict(kind=kind, key=key, due_at=due_at, payload=payload or {}, attempts=0)
+            for key, due_at, payload in items]
+    await upsert_many(conn, due_items, rows, key=["key"], take=["due_at", "payload"],
+                      also={"claimed_by": None, "claimed_at": None}, where=due_items.c.done_at.is_(None))
 
 
 async def unschedule(conn: AsyncConnection, key_prefix: str) -> int:

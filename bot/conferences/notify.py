@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from bot.conferences import service, views
 from bot.conferences.models import Answer, Conference, Counts
 from bot.messaging import MessageRef
-from bot.scheduler import schedule
+from bot.scheduler import schedule, schedule_many
 from bot.surveys import api as surveys_api
 
 if TYPE_CHECKING:
@@ -52,9 +52,8 @@ async def announce(bot: Bot, conf: Conference, channels: list[str], users: list[
         for ref in posted:
             await service.record_message(conn, conf.id, ref.channel, ref.ts, lang, None)
         await service.record_invitees(conn, conf.id, invited)
-        for user in users:
-            await schedule(conn, "conf.invite", f"conf:{conf.id}:invite:{user}", now,
-                           {"conference_id": conf.id, "user": user})
+        await schedule_many(conn, "conf.invite", [(f"conf:{conf.id}:invite:{user}", now,
+                                                   {"conference_id": conf.id, "user": user}) for user in users])
         if posted or users:
             await service.mark_announced(conn, conf.id, now)
     result.people = len(users)
@@ -112,8 +111,8 @@ async def fan_out_reminder(bot: Bot, payload: dict[str, Any], due_at: datetime) 
     key = service.reminder_key(conf.id, payload["hours"], conf.start_at)
     now = bot.clock.now()
     async with bot.db.write() as conn:
-        for user in await service.reminder_recipients(conn, conf.id):
-            await schedule(conn, "conf.remind", f"{key}:{user}", now, {**payload, "user": user})
+        await schedule_many(conn, "conf.remind", [(f"{key}:{user}", now, {**payload, "user": user})
+                                                  for user in await service.reminder_recipients(conn, conf.id)])
 
 
 async def send_reminder(bot: Bot, payload: dict[str, Any], due_at: datetime) -> None:

@@ -30,7 +30,7 @@ from bot.db.engine import as_utc
 from bot.db.schema import due_items
 from bot.db.upsert import insert_new
 from bot.errors import UserError
-from bot.scheduler import schedule, unschedule
+from bot.scheduler import schedule, schedule_many, unschedule
 from bot.settings import Settings
 from bot.users import Actor, audit, require_lead
 
@@ -132,9 +132,9 @@ async def schedule_evaluation(conn: AsyncConnection, conf: Conference) -> None:
 async def _notify_later(conn: AsyncConnection, conf: Conference, users: list[str], event: str, now: datetime,
                         **detail: Any) -> None:
     """One paced DM each, exactly once, committed with the change it reports."""
-    for user in users:
-        await schedule(conn, "conf.notify", f"conf:{conf.id}:{event}:{conf.sequence}:{user}", now,
-                       {"conference_id": conf.id, "user": user, "event": event, **detail})
+    await schedule_many(conn, "conf.notify", [(f"conf:{conf.id}:{event}:{conf.sequence}:{user}", now,
+                                               {"conference_id": conf.id, "user": user, "event": event, **detail})
+                                              for user in users])
 
 
 # --- create, change, cancel -----------------------------------------------------------------------

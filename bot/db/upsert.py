@@ -42,3 +42,16 @@ async def insert_new(conn: AsyncConnection, table: Table, rows: Sequence[Mapping
         return (await conn.execute(statement.values(**rows[0]))).rowcount or 0
     await conn.execute(statement, [dict(row) for row in rows])
     return len(rows)
+
+
+async def upsert_many(conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]], key: Sequence[str],
+                      take: Sequence[str], also: Mapping[str, Any] | None = None,
+                      where: ColumnElement[bool] | None = None) -> None:
+    """Many upserts in one statement: on a conflict the stored row takes the proposed values of the
+    columns in `take`, plus the fixed values `also` (only where `where` holds)."""
+    if not rows:
+        return
+    statement = _insert(conn, table)
+    set_ = {column: statement.excluded[column] for column in take} | dict(also or {})
+    await conn.execute(statement.on_conflict_do_update(index_elements=list(key), set_=set_, where=where),
+                       [dict(row) for row in rows])

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.db.upsert import insert_new
 from bot.errors import UserError
-from bot.scheduler import schedule
+from bot.scheduler import schedule_many
 from bot.surveys import delivery, service
 from bot.surveys.anonymity import respondent_hash
 from bot.surveys.models import Anonymity, Audience, OpenSurvey, Status, SurveyDraft
@@ -61,9 +61,8 @@ async def send_survey_to(bot: Bot, survey_id: int, user_ids: list[str]) -> int:
         if fresh:
             await insert_new(conn, survey_audience, [{"survey_id": survey_id, "member": h} for h in sorted(fresh)],
                              key=["survey_id", "member"])
-        for user in users:
-            await schedule(conn, "survey.send", service.due_key(survey_id, "send", user), now,
-                           {"survey_id": survey_id, "user": user})
+        await schedule_many(conn, "survey.send", [(service.due_key(survey_id, "send", user), now,
+                                                   {"survey_id": survey_id, "user": user}) for user in users])
     return len(users)
 
 

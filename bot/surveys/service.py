@@ -20,7 +20,7 @@ from bot.db import Database
 from bot.db.engine import as_utc
 from bot.db.schema import due_items
 from bot.errors import UserError
-from bot.scheduler import schedule, unschedule
+from bot.scheduler import schedule, schedule_many, unschedule
 from bot.surveys.anonymity import new_key, respondent_hash
 from bot.surveys.models import (
     MAX_TEXT_ANSWER,
@@ -185,9 +185,8 @@ async def mark_open(db: Database, survey_id: int, now: datetime, members: set[st
         if hashes:
             await conn.execute(insert(survey_audience), [{"survey_id": survey_id, "member": h} for h in hashes])
         await _drop_pending(conn, due_key(survey_id, "open"))
-        for user in dm_targets:
-            await schedule(conn, "survey.send", due_key(survey_id, "send", user), now,
-                           {"survey_id": survey_id, "user": user})
+        await schedule_many(conn, "survey.send", [(due_key(survey_id, "send", user), now,
+                                                   {"survey_id": survey_id, "user": user}) for user in dm_targets])
     return True
 
 
@@ -429,9 +428,8 @@ async def queue_nudges(db: Database, actor: Actor, survey_id: int, audience: set
         targets = sorted(u for u in audience if respondent_hash(secret, survey_id, u) not in answered)
         await conn.execute(update(surveys).where(surveys.c.id == survey_id).values(last_nudge_at=now))
         day = now.strftime("%Y%m%d")
-        for user in targets:
-            await schedule(conn, "survey.nudge", due_key(survey_id, "nudge", day, user), now,
-                           {"survey_id": survey_id, "user": user})
+        await schedule_many(conn, "survey.nudge", [(due_key(survey_id, "nudge", day, user), now,
+                                                    {"survey_id": survey_id, "user": user}) for user in targets])
         await audit(conn, actor.user_id, "survey.nudge", survey_id=survey_id, recipients=len(targets))
     return len(targets)
 
