@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -92,22 +91,6 @@ async def log_question(bot: Bot, *, at: datetime, question: str, answered: bool,
 
 def new_id(result: Any) -> int:
     return int(result.inserted_primary_key[0])
-
-
-def scan_database(path: Path, needle: str) -> list[str]:
-    """Every place in the SQLite file (every table, every column as text) that holds `needle`."""
-    found = []
-    with sqlite3.connect(path) as conn:
-        tables = [r[0] for r in conn.execute("select name from sqlite_master where type='table'")]
-        for table in tables:
-            columns = [r[1] for r in conn.execute(f'pragma table_info("{table}")')]
-            for column in columns:
-                hits = conn.execute(f'select count(*) from "{table}" where instr(cast("{column}" as text), ?) > 0',
-                                    (needle,)).fetchone()[0]
-                if hits:
-                    found.append(f"{table}.{column}")
-    conn.close()
-    return found
 
 
 def file_bytes_hold(path: Path, needle: str) -> list[str]:
