@@ -8,15 +8,16 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.cli import LogMessenger
 from bot.clock import FakeClock
 from bot.db import Database
 from bot.db.schema import due_items
+from bot.messaging import LogMessenger
 from bot.questions.tables import question_log
 from bot.runtime import Bot
 from bot.scheduler import run_due, schedule
@@ -26,12 +27,15 @@ from tests.fakeslack import FakeSlack
 
 
 @asynccontextmanager
-async def instance(settings: Settings, fake_slack: FakeSlack, clock: FakeClock) -> AsyncIterator[SlackDriver]:
+async def instance(settings: Settings, fake_slack: FakeSlack, clock: FakeClock,
+                   search_index: tuple[Any, tuple[int, float]]) -> AsyncIterator[SlackDriver]:
     """One more HTTP instance of the bot over the same database, on its own port."""
+    from bot.questions.service import install_engine
     from bot.slack_main import http_app, make_app
 
     other = Bot(settings=settings, db=Database(settings.database_url), messenger=LogMessenger(),
                 clock=clock)
+    install_engine(other, *search_index)
     await other.start()
     app = make_app(other, settings, verify=True)
     runner = web.AppRunner(http_app(app))
@@ -47,8 +51,9 @@ async def instance(settings: Settings, fake_slack: FakeSlack, clock: FakeClock) 
         await other.stop()
 
 
-async def test_a_retried_event_is_answered_once_across_instances(slack: SlackDriver, settings: Settings,
-                                                                  fake_slack: FakeSlack, clock: FakeClock) -> None:
+async def test_a_retried_event_is_answered_once_across_instances(
+        slack: SlackDriver, settings: Settings, fake_slack: FakeSlack, clock: FakeClock,
+        search_index: tuple[Any, tuple[int, float]]) -> None:
     body = json.dumps({"type": "event_callback", "team_id": "T1", "api_app_id": "A1", "event_id": "EvRETRY1",
                        "event_time": int(time.time()),
                        "event": {"type": "message", "channel_type": "im", "channel": "D1", "user": "U5",
@@ -56,7 +61,7 @@ async def test_a_retried_event_is_answered_once_across_instances(slack: SlackDri
     first = await slack.post(body, "application/json")
     assert first.status == 200
     await fake_slack.wait_for("chat.postMessage")
-    async with instance(settings, fake_slack, clock) as second:
+    async with instance(settings, fake_slack, clock, search_index) as second:
         for retry in ("1", "2"):
             again = await second.post(body, "application/json", headers={**sign(body), "X-Slack-Retry-Num": retry,
                                                                            "X-Slack-Retry-Reason": "http_timeout"})
@@ -73,17 +78,16 @@ async def test_a_retried_event_is_answered_once_across_instances(slack: SlackDri
 async def two_loops(settings: Settings, clock: FakeClock, items: int) -> AsyncIterator[tuple[list[Bot], list[float]]]:
     """Two core instances over one database and `items` paced due items scheduled by both of them;
     yields the instances and the wall-clock times of the sends (filled in as they run)."""
-    from bot.interactions import registry
-
     sent_at: dict[str, float] = {}
 
     async def record(bot: Bot, payload: dict[str, object], due_at: object) -> None:
         assert str(payload["n"]) not in sent_at, "sent twice"
         sent_at[str(payload["n"])] = time.time()
 
-    registry.due("test.region", paced=True)(record)
     bots = [Bot(settings=settings, db=Database(settings.database_url), messenger=LogMessenger(),
                 clock=clock) for _ in range(2)]
+    for bot in bots:
+        bot.registry.due("test.region", record, paced=True)
     try:
         async def plan(bot: Bot) -> None:
             for n in range(items):
@@ -100,7 +104,6 @@ async def two_loops(settings: Settings, clock: FakeClock, items: int) -> AsyncIt
                 due_items.c.key.startswith("test:region:"), due_items.c.done_at.is_(None)))).scalar()
         assert pending == 0
     finally:
-        registry.due_kinds.pop("test.region", None)
         for bot in bots:
             await bot.db.dispose()
 
@@ -123,7 +126,8 @@ async def test_two_instances_share_one_dm_pace(db_url: str, clock: FakeClock) ->
 
 
 async def test_a_burst_over_two_instances_updates_the_count_in_order_and_coalesced(
-        slack: SlackDriver, settings: Settings, fake_slack: FakeSlack, clock: FakeClock) -> None:
+        slack: SlackDriver, settings: Settings, fake_slack: FakeSlack, clock: FakeClock,
+        search_index: tuple[Any, tuple[int, float]]) -> None:
     import re
 
     from bot.surveys.tables import survey_messages
@@ -138,7 +142,7 @@ async def test_a_burst_over_two_instances_updates_the_count_in_order_and_coalesc
     blocks = post["blocks"] if isinstance(post["blocks"], list) else json.loads(post["blocks"])
     button = next(e for b in blocks if b.get("type") == "actions" for e in b["elements"])
     taps = 40
-    async with instance(settings, fake_slack, clock) as second:
+    async with instance(settings, fake_slack, clock, search_index) as second:
         started = time.monotonic()
         drivers = (slack, second)
         responses = await asyncio.gather(*(drivers[n % 2].click(button["action_id"], button["value"], user=f"U{n:03d}",

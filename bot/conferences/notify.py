@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from bot.conferences import service, views
 from bot.conferences.models import Answer, Conference, Counts
 from bot.messaging import MessageRef
-from bot.scheduler import schedule, schedule_many
+from bot.scheduler import schedule_many
 from bot.surveys import api as surveys_api
 
 if TYPE_CHECKING:

@@ -65,7 +65,7 @@ async def engine_for(bot: Bot) -> Engine:
     if time.monotonic() - bot.state.get(CHECKED_AT, 0.0) > RELOAD_CHECK_SECONDS:
         bot.state[CHECKED_AT] = time.monotonic()
         if content_fingerprint(bot.settings.content_dir / "kb") != bot.state.get(FINGERPRINT) or \
-                await versions.current(bot.db, CONTENT_VERSION_NAME) != bot.state.get(CONTENT_VERSION):
+                await versions.current(bot.db, CONTENT_VERSION_NAME) != bot.state.get(CONTENT_VERSION, 0):
             return await load_engine(bot)
     return engine
 
