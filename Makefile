@@ -30,9 +30,10 @@ test: $(STAMP)
 eval: $(STAMP)
 	$(BIN)/python -m bot.questions.evaluate
 
-## Speed and memory figures.
+## Speed and memory figures; then two HTTP instances on PostgreSQL (TEST_POSTGRES_URL) when reachable.
 bench: $(STAMP)
 	$(BIN)/python -m bot.bench
+	$(BIN)/python -m bot.bench_region
 
 migrate: $(STAMP)
 	$(BIN)/samsyv db upgrade
