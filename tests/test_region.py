@@ -233,3 +233,16 @@ async def test_healthz_reports_the_database_and_how_late_due_items_are(bot: Bot,
                 assert response.status == 503 and (await response.json())["database"] == "unreachable"
     finally:
         await runner.cleanup()
+
+
+async def test_an_instance_that_died_mid_batch_leaves_its_claim_to_be_taken_over(
+        settings: Settings, clock: FakeClock) -> None:
+    from bot.scheduler import CLAIM_TIMEOUT, _claim
+
+    async with two_loops(settings, clock, 1) as (bots, _):
+        dead, alive = bots
+        async with alive.db.read() as conn:
+            item = (await conn.execute(select(due_items.c.id).where(due_items.c.key == "test:region:0"))).scalar_one()
+        assert await _claim(dead, item, clock.now())  # claimed, then the instance died before running it
+        assert await run_due(alive, clock.now() + CLAIM_TIMEOUT / 2) == 0, "a live claim is respected"
+        assert await run_due(alive, clock.now() + CLAIM_TIMEOUT + timedelta(seconds=1)) == 1, "then taken over"
