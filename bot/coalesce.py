@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, case, delete, or_, select, update
 
 from bot.db import Database
 from bot.db.schema import message_refresh
@@ -31,6 +31,7 @@ Sender = Callable[[], Awaitable[None]]
 CLAIM_SECONDS = 60.0  # longer than a chat.update with its 429 retries takes
 MIN_POLL_SECONDS = 0.05
 MAX_FAILURES = 5
+KEEP_SECONDS = 24 * 3600.0
 
 
 class Coalescer:
@@ -78,6 +79,9 @@ class Coalescer:
         now = time.time()
         row = message_refresh.c
         async with self.db.write() as conn:
+            # Rows of messages nobody has touched for a day go (they name DM channels); one is made again when needed.
+            await conn.execute(delete(message_refresh).where(and_(
+                row.dirty.is_(False), row.sent_at < now - KEEP_SECONDS, row.key != key)))
             await insert_new(conn, message_refresh, [{"key": key, "dirty": False, "due_at": now}], key=["key"])
             earliest = case((row.sent_at.is_(None), now), (row.sent_at + self.interval > now,
                                                            row.sent_at + self.interval), else_=now)
