@@ -6,12 +6,13 @@ import asyncio
 import csv
 import io
 import json
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import text
 
 from bot.cli import build_parser, main
 from bot.db import Database
@@ -25,15 +26,16 @@ T0 = datetime(2026, 2, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, int]:
-    """A migrated database with one named survey, a meeting, questions and a user; DATABASE_URL points at it."""
-    db = tmp_path / "cli.db"
-    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{db}")
+def cli_db(empty_db_url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[str, int]:
+    """A database migrated by `samsyv db upgrade` (SQLite or PostgreSQL), with one named survey, a meeting,
+    questions and a user; DATABASE_URL points at it."""
+    db = empty_db_url
+    monkeypatch.setenv("DATABASE_URL", db)
     monkeypatch.setenv("PROJECT_LEADS", "ULEAD")
     assert main(["db", "upgrade"]) == 0
 
     async def seed() -> int:
-        bot = Bot(settings=make_settings(db), db=Database(f"sqlite+aiosqlite:///{db}"), messenger=LogMessenger())
+        bot = Bot(settings=make_settings(db), db=Database(db), messenger=LogMessenger())
         try:
             survey_id, _ = await make_survey(bot, title="Utvärdering å", anonymity="named", opens_at=T0, questions=[
                 ("scale10", "Hur nöjd?", []), ("multi", "Vad var bäst?", ["Föreläsning", "Workshop", "Fika"])],
@@ -51,14 +53,24 @@ def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, int]:
     return db, asyncio.run(seed())
 
 
-def audit_rows(db: Path) -> list[tuple[str, str]]:
-    with sqlite3.connect(db) as conn:
-        rows = [(r[0], r[1]) for r in conn.execute("select actor, action from audit_log order by id")]
-    conn.close()
-    return rows
+def rows(url: str, sql: str) -> list[tuple[Any, ...]]:
+    """Query the database the CLI wrote to, outside any bot (the tests here are synchronous)."""
+    async def fetch() -> list[tuple[Any, ...]]:
+        db = Database(url)
+        try:
+            async with db.read() as conn:
+                return [tuple(r) for r in (await conn.execute(text(sql))).all()]
+        finally:
+            await db.dispose()
+
+    return asyncio.run(fetch())
 
 
-def test_cli_exports_responses_in_every_format(cli_db: tuple[Path, int], tmp_path: Path) -> None:
+def audit_rows(db: str) -> list[tuple[str, str]]:
+    return [(r[0], r[1]) for r in rows(db, "select actor, action from audit_log order by id")]
+
+
+def test_cli_exports_responses_in_every_format(cli_db: tuple[str, int], tmp_path: Path) -> None:
     db, survey_id = cli_db
     for fmt in ("csv", "xlsx", "json"):
         assert main(["export", "responses", "--survey", str(survey_id), "--format", fmt,
@@ -80,7 +92,7 @@ def test_cli_exports_responses_in_every_format(cli_db: tuple[Path, int], tmp_pat
     assert main(["export", "responses", "--survey", str(survey_id), "--format", "xlsx"]) == 2, "xlsx needs --out"
 
 
-def test_cli_exports_lists_questions_and_the_audit_log(cli_db: tuple[Path, int], tmp_path: Path,
+def test_cli_exports_lists_questions_and_the_audit_log(cli_db: tuple[str, int], tmp_path: Path,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     db, survey_id = cli_db
     assert main(["export", "surveys", "--format", "json", "--out", str(tmp_path / "s.json")]) == 0
@@ -105,7 +117,7 @@ def test_cli_exports_lists_questions_and_the_audit_log(cli_db: tuple[Path, int],
     assert audit_rows(db)[-1] == (audit_rows(db)[0][0], "export.conferences")
 
 
-def test_cli_report_purge_forget_and_mydata(cli_db: tuple[Path, int], tmp_path: Path,
+def test_cli_report_purge_forget_and_mydata(cli_db: tuple[str, int], tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     db, _ = cli_db
     assert main(["report", "--from", "2026-02-01", "--to", "2026-02-28", "--municipality", "Ale",
@@ -119,14 +131,9 @@ def test_cli_report_purge_forget_and_mydata(cli_db: tuple[Path, int], tmp_path: 
     assert main(["db", "purge", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "would delete" in out and "     1  logged questions" in out and "     1  unanswered questions" in out
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("select count(*) from question_log").fetchone() == (3,)
-    conn.close()
+    assert rows(db, "select count(*) from question_log") == [(3,)]
     assert main(["db", "purge"]) == 0
-    with sqlite3.connect(db) as conn:
-        assert [r[0] for r in conn.execute("select question from question_log order by id")] == ["Vad är prao?",
-                                                                                                 "Lönen?"]
-    conn.close()
+    assert [r[0] for r in rows(db, "select question from question_log order by id")] == ["Vad är prao?", "Lönen?"]
 
     assert main(["db", "mydata", "UANNA", "--out", str(tmp_path / "anna.json")]) == 0
     anna = json.loads((tmp_path / "anna.json").read_text(encoding="utf-8"))
@@ -135,8 +142,6 @@ def test_cli_report_purge_forget_and_mydata(cli_db: tuple[Path, int], tmp_path: 
     assert "run again with --yes" in capsys.readouterr().out
     assert main(["db", "forget", "UANNA", "--yes"]) == 0
     assert "forgot UANNA" in capsys.readouterr().out
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("select count(*) from users").fetchone() == (0,)
-    conn.close()
+    assert rows(db, "select count(*) from users") == [(0,)]
     actions = [a for _, a in audit_rows(db)]
     assert actions == ["report.create", "privacy.purge", "privacy.mydata", "privacy.forget"]
