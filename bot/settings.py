@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     public_url: str = "http://localhost:3000"  # where pupils reach the web survey pages (/s/<token>)
     bot_timezone: str = "Europe/Stockholm"
     default_language: str = "sv"
+    school_calendar: str = "goteborg"  # content/calendar/<name>.yaml: terms and holidays the bot plans around
     project_leads: str = ""
     guidance_channel: str = ""
     content_dir: Path = CONTENT_DIR
