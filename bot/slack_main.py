@@ -68,10 +68,20 @@ async def build(settings: Settings) -> tuple[Bot, AsyncApp]:
     return bot, app
 
 
-def http_app(app: AsyncApp, bot: Bot | None = None) -> web.Application:
-    """POST /slack/events and GET /healthz; with `bot`, also the pupil pages GET/POST /s/{token}."""
+def http_app(app: AsyncApp, bot: Bot | None = None, signing_secret: str | None = None) -> web.Application:
+    """POST /slack/events and GET /healthz; with `bot`, also the pupil pages GET/POST /s/{token}.
+
+    Every request is checked (signature 401, shape 400) before Bolt parses it: see handlers/requests.py."""
+    from handlers import requests
+
+    secret = signing_secret if signing_secret is not None else app._signing_secret
 
     async def events(request: web.Request) -> web.Response:
+        body = await request.read()
+        refusal = requests.check(body, request.headers, secret)
+        if refusal is not None:
+            requests.refuse(refusal, request.remote)
+            return web.Response(status=refusal.status, text=refusal.reason)
         bolt_response = await app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 
@@ -95,7 +105,8 @@ async def run_http(settings: Settings) -> int:
     from bot.web.app import PrivateAccessLogger
 
     bot, app = await build(settings)
-    runner = web.AppRunner(http_app(app, bot), access_log_class=PrivateAccessLogger)  # no link tokens in logs
+    secret = settings.slack_signing_secret.get_secret_value()
+    runner = web.AppRunner(http_app(app, bot, secret), access_log_class=PrivateAccessLogger)  # no link tokens in logs
     await runner.setup()
     await web.TCPSite(runner, "0.0.0.0", settings.port).start()
     log.info("HTTP mode on port %s: POST /slack/events, GET /healthz, pupil pages /s/...", settings.port)
