@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -196,6 +196,11 @@ def calendar_for(content_dir: Path, default: str, unit: str | None = None) -> Sc
     return calendars.get(default)
 
 
+def school_calendar(settings: Any, unit: str | None = None) -> SchoolCalendar | None:
+    """The calendar the bot plans by: the unit's own file, else SCHOOL_CALENDAR."""
+    return calendar_for(settings.content_dir, settings.school_calendar, unit)
+
+
 def check_templates(directory: Path) -> list[str]:
     """Every problem in the school calendars as "file: field: message", for `samsyv content check`."""
     problems: list[str] = []
@@ -217,3 +222,31 @@ def check_templates(directory: Path) -> list[str]:
     if DEFAULT_CALENDAR not in raw:
         problems.append(f"{directory}: the default calendar '{DEFAULT_CALENDAR}' is missing")
     return problems
+
+
+def holiday_note(calendar: SchoolCalendar | None, when: datetime, tz: Any, lang: str,
+                 now: datetime | None = None) -> str | None:
+    """"tisdag 27 juli kl 09:00 ligger under sommarlovet." for the lead, or None on a school day."""
+    from bot.dates import say_when
+    from bot.i18n import t
+
+    if calendar is None:
+        return None
+    holiday = calendar.holiday_on(when.astimezone(tz).date())
+    if holiday is None:
+        return None
+    return t(lang, "dates.in_holiday", when=say_when(when, tz, lang, now), holiday=t(lang, f"dates.holiday.{holiday}"))
+
+
+def next_school_day(calendar: SchoolCalendar | None, when: datetime, tz: Any) -> datetime:
+    """The same wall-clock time on the first day from `when` on that is not in a holiday (or a weekend
+    right after one), for recurring rounds; unchanged on a school day."""
+    if calendar is None:
+        return when
+    local = when.astimezone(tz).replace(tzinfo=None)
+    moved = local
+    for _ in range(120):
+        if calendar.holiday_on(moved.date()) is None and not (moved != local and moved.weekday() >= 5):
+            break
+        moved += timedelta(days=1)
+    return local.replace(tzinfo=tz) if moved == local else moved.replace(tzinfo=tz)

@@ -27,6 +27,7 @@ from bot.db.migrate import upgrade
 from bot.runtime import Bot
 from bot.scheduler import run_forever
 from bot.settings import Settings
+from bot.web.app import serve_pupil_pages
 
 log = logging.getLogger(__name__)
 
@@ -99,17 +100,14 @@ def http_app(app: AsyncApp, bot: Bot | None = None, signing_secret: str | None =
 
 
 async def run_http(settings: Settings) -> int:
-    if not settings.slack_bot_token or not settings.slack_signing_secret:
-        print("Invalid setting SLACK_SIGNING_SECRET: HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
-        return 2
     from bot.web.app import PrivateAccessLogger
 
     bot, app = await build(settings)
-    secret = settings.slack_signing_secret.get_secret_value()
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     runner = web.AppRunner(http_app(app, bot, secret), access_log_class=PrivateAccessLogger)  # no link tokens in logs
     await runner.setup()
     await web.TCPSite(runner, "0.0.0.0", settings.port).start()
-    log.info("HTTP mode on port %s: POST /slack/events, GET /healthz, pupil pages /s/...", settings.port)
+    log.info("SAMSYV: HTTP mode on port %s: POST /slack/events, GET /healthz, pupil pages /s/...", settings.port)
     stop = asyncio.Event()
     try:
         await run_forever(bot, stop)
@@ -122,13 +120,13 @@ async def run_http(settings: Settings) -> int:
 async def run_socket_mode(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+    assert settings.slack_app_token is not None, "bot.cli checks the tokens before starting"
     bot, app = await build(settings)
-    assert settings.slack_app_token is not None
     handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
     stop = asyncio.Event()
     loop_task = asyncio.create_task(run_forever(bot, stop))
     pages = await serve_pupil_pages(bot, settings.port)
-    log.info("connecting to Slack over Socket Mode")
+    log.info("SAMSYV: connecting to Slack over Socket Mode%s", f"; pupil pages on port {settings.port}" if pages else "")
     try:
         await handler.start_async()
     finally:
@@ -138,20 +136,3 @@ async def run_socket_mode(settings: Settings) -> int:
             await pages.cleanup()
         await bot.stop()
     return 0
-
-
-async def serve_pupil_pages(bot: Bot, port: int) -> web.AppRunner | None:
-    """The pupil pages (and GET /healthz) on PORT beside the socket; a busy port is logged, not fatal,
-    because the Slack side works without them."""
-    from bot.web.app import PrivateAccessLogger, pupil_app
-
-    runner = web.AppRunner(pupil_app(bot), access_log_class=PrivateAccessLogger)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "0.0.0.0", port).start()
-    except OSError as exc:
-        log.error("pupil survey pages not served: port %s: %s", port, exc)
-        await runner.cleanup()
-        return None
-    log.info("pupil survey pages on port %s (links: %s/s/...)", port, bot.settings.public_url)
-    return runner

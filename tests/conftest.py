@@ -178,7 +178,9 @@ async def run_console(bot: Bot, inputs: list[str], files: Path, user: str = "UCO
     typed = iter([*inputs, "quit"])
 
     async def read(prompt: str) -> str | None:
-        return next(typed, None)
+        line = next(typed, None)
+        lines.append(f"{prompt}{line if line is not None else ''}")  # a transcript, as in a terminal
+        return line
 
     messenger = ConsoleMessenger(lines.append, files)
     bot.messenger = messenger

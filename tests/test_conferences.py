@@ -514,7 +514,7 @@ async def test_console_walk_through_create_answer_and_calendar(bot: Bot, tmp_pat
     inputs = iter([
         "/syv konferens",
         "Uppstartskonferens Partille", "1", "Partille", "2026-03-16 13:00", "2026-03-16 16:00", "Kulturhuset",
-        "", "Gemensam grund för personalen.", "Program | https://example.org/program", "", "", "", "",
+        "", "Gemensam grund för personalen.", "", "Program | https://example.org/program", "", "", "", "", "",
         "/syv konferenser", "1", "/syv konferenser", "4", "hem", "quit"])
 
     async def read(prompt: str) -> str | None:

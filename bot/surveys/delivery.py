@@ -17,6 +17,7 @@ from bot.db.engine import sqlite_path
 from bot.errors import UserError
 from bot.messaging import MessageRef
 from bot.scheduler import schedule
+from bot.schoolyear import school_calendar
 from bot.surveys import service
 from bot.surveys.charts import render_chart
 from bot.surveys.models import Audience, Status, Survey
@@ -110,7 +111,7 @@ async def live_update(bot: Bot, survey_id: int) -> None:
 
 async def close_survey(bot: Bot, survey_id: int, now: datetime, by: Actor | None = None) -> Survey | None:
     """Close once; mark the channel messages closed at once (DMs follow as paced due items)."""
-    closed = await service.close(bot.db, survey_id, now, bot.settings.tz, by)
+    closed = await service.close(bot.db, survey_id, now, bot.settings.tz, by, school_calendar(bot.settings))
     if closed is None:
         return None
     for channel, ts in await service.channel_messages(bot.db, survey_id):

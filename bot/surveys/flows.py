@@ -7,9 +7,11 @@ the role here AND in the core functions, so a forged button or form payload is r
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING, Any
 
+from bot.channels import resolve_channels
+from bot.dates import UnclearDate, form_moment, parse_when
 from bot.errors import UserError
 from bot.i18n import t
 from bot.interactions import ActionEvent, CommandRequest, FormSubmission
@@ -26,7 +28,7 @@ from bot.surveys.models import (
     Status,
     SurveyDraft,
 )
-from bot.surveys.parsing import parse_poll, parse_questions
+from bot.surveys.parsing import parse_poll, parse_questions, split_closing
 from bot.surveys.results import QuestionResult
 from bot.surveys.templates import Template, load_templates
 from bot.surveys.validation import draft_problems
@@ -59,6 +61,7 @@ if TYPE_CHECKING:
     from bot.runtime import Bot
 
 log = logging.getLogger(__name__)
+POLL_CLOSING_TIME = time(16, 0)  # "stänger fredag": at the end of that school day
 
 
 def respondent_of(actor: Actor) -> Respondent:
@@ -106,9 +109,14 @@ async def poll_command(bot: Bot, actor: Actor, rest: str, request: CommandReques
         raise UserError("surveys.poll.usage")
     if not request.channel:
         raise UserError("surveys.poll.no_channel")
+    rest, closing = split_closing(rest)
+    closes_at = None
+    if closing is not None:  # `... stänger fredag 15`
+        closes_at = parse_when(closing, bot.clock.now(), bot.settings.tz, default_time=POLL_CLOSING_TIME)
     question = parse_poll(rest)
     draft = SurveyDraft(kind="poll", title=clip(question.text, MAX_TITLE) or "–", lang=actor.lang,
-                        questions=[question], audience=Audience(channels=[request.channel]))
+                        questions=[question], audience=Audience(channels=[request.channel]),
+                        closes_at=closes_at.astimezone(UTC) if closes_at else None)
     try:
         return await _create_and_open(bot, actor, draft)
     except service.DraftInvalid as exc:
@@ -162,19 +170,31 @@ def _form_draft(bot: Bot, actor: Actor, values: dict[str, Any]) -> tuple[SurveyD
         audience=Audience(channels=list(values.get("audience_channels") or []),
                           users=list(values.get("audience_users") or []),
                           members_of=list(values.get("audience_members_of") or [])),
-        anonymity=anonymity, opens_at=_aware(values.get("opens_at")), closes_at=_aware(values.get("closes_at")),
+        anonymity=anonymity, opens_at=_moment(bot, values, "opens_at", errors, lang),
+        closes_at=_moment(bot, values, "closes_at", errors, lang),
         show_results=values.get("show_results") == "yes", repeat=repeat, template=template.id if template else None)
     return draft, errors
 
 
-def _aware(value: Any) -> datetime | None:
-    """Form times arrive in the bot's time zone; everything is stored in UTC."""
-    return value.astimezone(UTC) if isinstance(value, datetime) else None
+def _moment(bot: Bot, values: dict[str, Any], name: str, errors: dict[str, str], lang: str) -> datetime | None:
+    """A picked or typed time ("imorgon kl 8") in the bot's time zone, stored in UTC; an unclear one is an
+    error next to its field, never silently "now"."""
+    try:
+        value = form_moment(values.get(name), bot.clock.now(), bot.settings.tz)
+    except UnclearDate as exc:
+        errors[name] = exc.render(lang)
+        return None
+    return value.astimezone(UTC) if value is not None else None
 
 
 async def create_submitted(bot: Bot, actor: Actor, submission: FormSubmission) -> list[Outcome]:
     require_lead(actor)
-    draft, errors = _form_draft(bot, actor, submission.values)
+    channel_errors: dict[str, str] = {}
+    values = {**submission.values}
+    for name in ("audience_channels", "audience_members_of"):  # one channel rule for every form
+        values[name] = await resolve_channels(bot, values, name, channel_errors, actor.lang)
+    draft, errors = _form_draft(bot, actor, values)
+    errors.update(channel_errors)
     if draft is not None:
         for field, problem in draft_problems(draft, bot.clock.now()).items():
             errors.setdefault(field, problem.render(actor.lang))
