@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncAssistant
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -57,7 +57,7 @@ def make_app(bot: Bot, settings: Settings, verify: bool = True) -> AsyncApp:
         context["bot"] = bot
         await next()
 
-    slack_app.register(app)
+    slack_app.register(app, AsyncAssistant)
     return app
 
 

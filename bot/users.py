@@ -82,6 +82,15 @@ async def set_language(db: Database, user_id: str, lang: str) -> None:
         await _upsert(conn, user_id, lang=lang)
 
 
+async def first_greeting(db: Database, user_id: str) -> bool:
+    """True exactly once per person (across restarts and instances): the welcome is theirs to send now."""
+    async with db.write() as conn:
+        await _upsert(conn, user_id)
+        claimed = await conn.execute(update(users).where(
+            users.c.user_id == user_id, users.c.greeted_at.is_(None)).values(greeted_at=utcnow()))
+        return bool(claimed.rowcount)
+
+
 async def set_profile(db: Database, user_id: str, municipality: str | None, school: str | None) -> None:
     async with db.write() as conn:
         await _upsert(conn, user_id, municipality=municipality, school=school)

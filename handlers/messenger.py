@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.messaging import MessageRef
+from bot.messaging import MessageRef, NotInChannel
 from bot.ui import Message
 from handlers.blocks import home_view, message_kwargs
+
+NOT_IN_CHANNEL = {"not_in_channel", "channel_not_found"}  # a private channel the bot is not in is "not found"
 
 
 class SlackMessenger:
@@ -16,8 +18,14 @@ class SlackMessenger:
         self._channel_ids: dict[str, str] = {}
 
     async def post(self, channel: str, message: Message, thread_ts: str | None = None) -> MessageRef:
-        response = await self.client.chat_postMessage(channel=channel, thread_ts=thread_ts,
-                                                      unfurl_links=False, **message_kwargs(message))
+        try:
+            response = await self.client.chat_postMessage(channel=channel, thread_ts=thread_ts,
+                                                          unfurl_links=False, **message_kwargs(message))
+        except Exception as exc:  # slack_sdk's SlackApiError: the core only needs to know this one case
+            error = getattr(getattr(exc, "response", None), "get", lambda _key: None)("error")
+            if error in NOT_IN_CHANNEL:
+                raise NotInChannel(channel) from None
+            raise
         return MessageRef(channel=response["channel"], ts=response["ts"])
 
     async def dm(self, user_id: str, message: Message) -> MessageRef:

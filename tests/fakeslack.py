@@ -165,6 +165,8 @@ class FakeSlack:
             self.errors.append(f"{method}: {exc}")
             return web.json_response({"ok": False, "error": "invalid_blocks", "detail": str(exc)})
         self.calls.append(Call(method, args))
+        if method == "chat.postMessage" and str(args.get("channel", "")) in self.not_in:
+            return web.json_response({"ok": False, "error": "not_in_channel"})
         return web.json_response(self._answer(method, args))
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:

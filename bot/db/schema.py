@@ -38,6 +38,7 @@ users = Table(
     Column("lang", String(2), nullable=True),
     Column("municipality", String(100), nullable=True),
     Column("school", String(100), nullable=True),
+    utc_column("greeted_at"),  # first welcome in the Messages tab (migration 0007)
     utc_column("created_at", nullable=False),
     utc_column("updated_at", nullable=False),
 )

@@ -14,6 +14,7 @@ from bot.channels import resolve_channels
 from bot.dates import UnclearDate, form_moment, parse_when
 from bot.errors import UserError
 from bot.i18n import t
+from bot.ids import is_id, parse_id
 from bot.interactions import ActionEvent, CommandRequest, FormSubmission
 from bot.surveys import delivery, link_flows, service
 from bot.surveys.charts import render_chart
@@ -43,7 +44,9 @@ from bot.surveys.views import (
     survey_list_message,
 )
 from bot.ui import (
+    Actions,
     Block,
+    Button,
     FormErrors,
     Message,
     OpenForm,
@@ -73,16 +76,16 @@ def _reply(text: str) -> list[Outcome]:
 
 
 def _survey_id(text: str) -> int:
-    cleaned = text.strip().lstrip("#")
-    if not cleaned.isdigit():
+    number = parse_id(text.strip().lstrip("#"))
+    if number is None:
         raise UserError("surveys.results.usage")
-    return int(cleaned)
+    return number
 
 
 def _parts(value: str, count: int) -> list[str]:
     """A button value "12:34:..." split in `count` parts; the leading ids must be numbers."""
     parts = value.split(":", count - 1)
-    if len(parts) != count or not all(part.isdigit() for part in parts[:2 if count > 2 else count]):
+    if len(parts) != count or not all(is_id(part) for part in parts[:2 if count > 2 else count]):
         raise UserError("surveys.answer.invalid")
     return parts
 
@@ -329,6 +332,24 @@ async def on_nudge(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
 
 
 async def on_close(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    """"Stäng nu" asks first: closing cannot be undone, and for an anonymous survey it destroys the key."""
+    require_lead(actor)
+    survey = await service.get_survey(bot.db, _survey_id(event.value))
+    if survey.status == Status.closed:
+        return _reply(t(actor.lang, "surveys.close.already"))
+    key = "surveys.close.confirm_anonymous" if survey.anonymity == Anonymity.anonymous else "surveys.close.confirm"
+    text = t(actor.lang, key, id=survey.id, title=esc(survey.title_in(actor.lang)), count=survey.respondent_count)
+    return [Reply(message=Message(text=text, blocks=[Text(text=text), Actions(buttons=[
+        Button(label=t(actor.lang, "surveys.close.yes"), action="survey:close_confirmed", value=str(survey.id),
+               style="danger"),
+        Button(label=t(actor.lang, "surveys.close.no"), action="survey:keep_open", value=str(survey.id))])]))]
+
+
+async def on_keep_open(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    return _reply(t(actor.lang, "surveys.close.kept"))
+
+
+async def on_close_confirmed(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
     require_lead(actor)
     closed = await delivery.close_survey(bot, _survey_id(event.value), bot.clock.now(), by=actor)
     if closed is None:

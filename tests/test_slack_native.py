@@ -1,0 +1,59 @@
+"""The Slack side as people meet it: values the bot never sent, replies in their thread, channels the
+bot is not in, and the Messages tab of a native app."""
+
+from __future__ import annotations
+
+from tests.conftest import LEAD, SlackDriver, text_of
+from tests.fakeslack import FakeSlack
+
+
+async def test_a_button_value_the_bot_never_sent_gets_a_clear_message(slack: SlackDriver,
+                                                                      fake_slack: FakeSlack) -> None:
+    for action in ("survey:answer", "conf:yes", "q:fb"):
+        response = await slack.click(action, "9" * 10_000, user="U5")
+        assert response.status == 200
+    replies = await fake_slack.wait_responses(3)
+    assert all("kunde jag inte läsa" in text_of(r) for r in replies)
+    assert not fake_slack.of("chat.postMessage")  # not the generic "something went wrong" DM
+
+
+async def test_an_overlong_question_is_answered_in_its_thread(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+    await slack.event({"type": "message", "channel_type": "im", "channel": "D1", "user": "U5",
+                       "text": "varför " * 2000, "ts": "1700000000.000009"})
+    [reply] = await fake_slack.wait_for("chat.postMessage")
+    assert reply["thread_ts"] == "1700000000.000009" and "för lång" in text_of(reply)
+
+
+async def test_a_poll_in_a_channel_the_bot_is_not_in_tells_the_lead_what_to_do(slack: SlackDriver,
+                                                                                fake_slack: FakeSlack) -> None:
+    fake_slack.not_in.add("C7")
+    await slack.command('poll "Fika på fredag?" "Ja" "Nej"', channel="C7")
+    posts = await fake_slack.wait_for("chat.postMessage", 2)
+    told = [p for p in posts if p["channel"] == LEAD]
+    assert told and "Bjud in mig först: `/invite @SAMSYV`" in text_of(told[-1]) and "<#C7>" in text_of(told[-1])
+
+
+async def test_first_visit_to_the_messages_tab_greets_once_with_three_questions(slack: SlackDriver,
+                                                                               fake_slack: FakeSlack) -> None:
+    for _ in range(2):
+        await slack.event({"type": "app_home_opened", "user": "U5", "channel": "D5", "tab": "messages"})
+    [welcome] = await fake_slack.wait_for("chat.postMessage")
+    await slack.event({"type": "app_home_opened", "user": "U5", "channel": "D5", "tab": "messages"})
+    assert welcome["channel"] == "U5" and "Hej! Jag är SAMSYV-boten" in text_of(welcome)
+    blocks = welcome["blocks"] if isinstance(welcome["blocks"], list) else __import__("json").loads(welcome["blocks"])
+    [actions] = [b for b in blocks if b["type"] == "actions"]
+    assert [e["text"]["text"] for e in actions["elements"]] == [
+        "Vad är prao?", "Hur söker man till gymnasiet?", "Vad är meritvärde?"]  # a pupil's questions
+    await slack.click("q:suggested", actions["elements"][0]["value"], user="U5", channel="D5")
+    [answer] = await fake_slack.wait_responses(1)
+    assert "Prao" in text_of(answer)
+    assert len(fake_slack.of("chat.postMessage")) == 1  # greeted once
+
+
+async def test_an_assistant_thread_gets_suggested_prompts(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+    await slack.event({"type": "assistant_thread_started", "assistant_thread": {
+        "user_id": LEAD, "channel_id": "D9", "thread_ts": "1700000000.000100", "context": {}},
+        "event_ts": "1700000000.000101"})
+    [prompts] = await fake_slack.wait_for("assistant.threads.setSuggestedPrompts")
+    shown = str(prompts["prompts"])
+    assert "processträffarna" in shown and prompts["channel_id"] == "D9"
