@@ -26,6 +26,7 @@ from bot.ui import (
     FormErrors,
     FormField,
     Header,
+    Markdown,
     Message,
     OpenForm,
     Option,
@@ -84,6 +85,8 @@ def block_lines(block: Block) -> list[str]:
         return [f"== {plain(block.text)} =="]
     if isinstance(block, Text):
         return [plain(block.text)]
+    if isinstance(block, Markdown):
+        return [plain(block.fallback)]
     if isinstance(block, Fields):
         return [plain(item) for item in block.items]
     if isinstance(block, Context):
