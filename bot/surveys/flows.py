@@ -16,6 +16,7 @@ from bot.errors import UserError
 from bot.i18n import t
 from bot.ids import is_id, parse_id
 from bot.interactions import ActionEvent, CommandRequest, FormSubmission
+from bot.schoolyear import holiday_note, school_calendar
 from bot.surveys import delivery, link_flows, service
 from bot.surveys.charts import render_chart
 from bot.surveys.models import (
@@ -327,8 +328,13 @@ async def on_results(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome
 
 async def on_nudge(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
     require_lead(actor)
-    count = await delivery.nudge(bot, actor, _survey_id(event.value), bot.clock.now())
-    return _reply(t(actor.lang, "surveys.nudge.queued", count=count))
+    now = bot.clock.now()
+    count = await delivery.nudge(bot, actor, _survey_id(event.value), now)
+    lines = [t(actor.lang, "surveys.nudge.queued", count=count)]
+    holiday = holiday_note(school_calendar(bot.settings), now, bot.settings.tz, actor.lang, now)
+    if holiday:  # sent as asked, but the lead should know many are on holiday
+        lines.append(f":warning: {holiday}")
+    return _reply("\n".join(lines))
 
 
 async def on_close(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
