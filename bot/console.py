@@ -56,6 +56,8 @@ _USER = re.compile(r"<@([A-Z0-9_]+)(?:\|[^>]+)?>")
 _SPECIAL = re.compile(r"<!([a-z]+)(?:\|[^>]+)?>")
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
 _BARE_LINK = re.compile(r"<(https?://[^|>]+)>")
+_BOLD = re.compile(r"(?<![\w*])\*(?!\s)([^*\n]+?)\*(?![\w*])")  # *bold* -> bold
+_ITALIC = re.compile(r"(?<![\w])_(?!\s)([^_\n]+?)_(?![\w])")  # _italic_ -> italic, but not C_SYV_X
 CHANNEL_NAMES: dict[str, str] = {}  # console channel id -> the name the user typed
 
 
@@ -68,6 +70,8 @@ def plain(mrkdwn: str) -> str:
     text = _USER.sub(lambda m: "@" + m.group(1), text)
     text = _SPECIAL.sub(lambda m: "@" + m.group(1), text)
     text = _EMOJI.sub(lambda m: EMOJI.get(m.group(1), ""), text)
+    text = _BOLD.sub(r"\1", text)
+    text = _ITALIC.sub(r"\1", text)
     return html.unescape(text).lstrip(" ")
 
 

@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -92,6 +92,13 @@ class Settings(BaseSettings):
             if part and not part.replace("_", "").isalnum():
                 raise ValueError(f"{part!r} is not a Slack user ID")
         return value
+
+    @model_validator(mode="after")
+    def _local_public_url(self) -> Settings:
+        """Without PUBLIC_URL, links point at this machine's PORT, where the pupil pages are served."""
+        if "public_url" not in self.model_fields_set:
+            self.public_url = f"http://localhost:{self.port}"
+        return self
 
     @cached_property
     def tz(self) -> ZoneInfo:

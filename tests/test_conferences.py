@@ -524,8 +524,8 @@ async def test_console_walk_through_create_answer_and_calendar(bot: Bot, tmp_pat
     bot.messenger = messenger
     await Console(bot, messenger, LEAD, read, lines.append).run()
     output = "\n".join(lines)
-    assert "Klart! *Uppstartskonferens Partille* är skapad (mån 16 mar 2026 13:00–16:00)." in output
-    assert "Toppen, du är anmäld till *Uppstartskonferens Partille*" in output
+    assert "Klart! Uppstartskonferens Partille är skapad (mån 16 mar 2026 13:00–16:00)." in output
+    assert "Toppen, du är anmäld till Uppstartskonferens Partille" in output
     assert "Ditt svar: Kommer" in output
     [ics_file] = list((tmp_path / "console-files").glob("*.ics"))
     [event] = Calendar.from_ical(ics_file.read_bytes()).walk("VEVENT")

@@ -39,7 +39,7 @@ async def test_conference_form_reasks_until_valid_and_says_the_date_back(bot: Bo
     assert "Uppfattat: tisdag 3 mars kl 09:00" in output
     assert "! Max antal deltagare: Skriv ett heltal" in output
     assert "capacity" not in output and "audience_channels" not in output
-    assert "Klart! *Uppstartskonferens Partille* är skapad" in output
+    assert "Klart! Uppstartskonferens Partille är skapad" in output
     assert "Första raden.\nAndra raden." in output
 
 

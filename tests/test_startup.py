@@ -82,3 +82,11 @@ def test_console_serves_the_pupil_pages_on_port(clean_env: Path) -> None:
     feeder.wait(timeout=30)
     assert result.returncode == 0, result.stderr
     assert "Det här kan jag hjälpa dig med" in result.stdout and "Hej då!" in result.stdout
+
+
+def test_links_point_at_the_port_the_pages_are_served_on(clean_env: Path) -> None:
+    from bot.settings import load_settings
+
+    assert load_settings(port=4000, _env_file=None).public_url == "http://localhost:4000"
+    assert load_settings(port=4000, public_url="https://syv.example.se/", _env_file=None).public_url == \
+        "https://syv.example.se"

@@ -33,7 +33,7 @@ async def load_engine(bot: Bot) -> Engine:
     fingerprint = content_fingerprint(content / "kb")
     engine = await asyncio.to_thread(build_engine, content)
     install_engine(bot, engine, fingerprint)
-    log.info("knowledge base indexed: %d articles", len(engine.kb.articles))
+    log.debug("knowledge base indexed: %d articles", len(engine.kb.articles))
     return engine
 
 
