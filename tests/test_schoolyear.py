@@ -3,13 +3,20 @@ keep to the school weeks."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.conferences.templates import load_templates, propose
+from bot.interactions import FormSubmission
+from bot.runtime import Bot, handle_form
+from bot.scheduler import run_due
 from bot.schoolyear import calendar_for, check_templates, load_calendars
 from bot.settings import CONTENT_DIR
+from bot.surveys import service
+from bot.users import Actor, Role
+from tests.conftest import LEAD
 
 TZ = ZoneInfo("Europe/Stockholm")
 
@@ -90,3 +97,31 @@ def test_content_check_reports_bad_calendars(tmp_path: Path) -> None:
     assert "extends 'nowhere'" in problems and "default calendar 'goteborg' is missing" in problems
     assert check_templates(CONTENT_DIR / "calendar") == []
     assert "goteborg" in load_calendars(CONTENT_DIR)
+
+
+async def test_a_weekly_pulse_skips_the_round_in_paasklov_and_the_lead_is_told(bot: Bot) -> None:
+    lead = Actor(user_id=LEAD, role=Role.lead)
+    values = {"title": "Veckopuls", "questions": "Hur går det? | skala", "audience_channels": ["C1"],
+              "anonymity": "anonymous", "opens_at": "30/3 9:00", "closes_at": "3/4 15:00", "repeat": "weekly",
+              "show_results": "no"}
+    outcomes = await handle_form(bot, lead, FormSubmission(callback="survey:create", values=values))
+    shown = json.dumps([o.model_dump(mode="json") for o in outcomes], ensure_ascii=False)
+    assert "hoppas över" in shown and "Göteborg" in shown
+    [first] = await service.recent_surveys(bot.db)
+    assert first.opens_at is not None and first.opens_at.astimezone(TZ).date() == date(2026, 3, 30)
+    bot.clock.set(datetime(2026, 4, 3, 16, 0, tzinfo=TZ))  # type: ignore[attr-defined]
+    while await run_due(bot, bot.clock.now()):
+        pass
+    rounds = sorted(await service.recent_surveys(bot.db), key=lambda s: s.id)
+    assert len(rounds) == 2
+    assert rounds[1].opens_at is not None
+    assert rounds[1].opens_at.astimezone(TZ).date() == date(2026, 4, 13)  # 6 April is påsklov week
+
+
+async def test_a_survey_closing_in_a_holiday_tells_the_lead(bot: Bot) -> None:
+    lead = Actor(user_id=LEAD, role=Role.lead)
+    values = {"title": "Sommarenkät", "questions": "Hur var terminen? | skala", "audience_channels": ["C1"],
+              "anonymity": "anonymous", "closes_at": "2026-06-26 12:00"}
+    outcomes = await handle_form(bot, lead, FormSubmission(callback="survey:create", values=values))
+    shown = json.dumps([o.model_dump(mode="json") for o in outcomes], ensure_ascii=False)
+    assert "fredag 26 juni kl 12:00 ligger under sommarlovet" in shown

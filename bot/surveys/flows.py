@@ -48,6 +48,7 @@ from bot.ui import (
     Actions,
     Block,
     Button,
+    Context,
     FormErrors,
     Message,
     OpenForm,
@@ -103,7 +104,16 @@ async def _create_and_open(bot: Bot, actor: Actor, draft: SurveyDraft) -> list[O
     if draft.opens_at is None or draft.opens_at <= now:
         await delivery.open_survey(bot, survey_id, now)
     survey = await service.get_survey(bot.db, survey_id)
-    return [Reply(message=created_message(survey, actor.lang, bot.settings.tz))]
+    message = created_message(survey, actor.lang, bot.settings.tz)
+    calendar, tz = school_calendar(bot.settings), bot.settings.tz
+    for when in (draft.opens_at, draft.closes_at):  # allowed, but never without the lead knowing
+        note = holiday_note(calendar, when, tz, actor.lang, now) if when is not None else None
+        if note:
+            message.blocks.append(Context(text=f":warning: {note}"))
+    if draft.repeat != Repeat.none and calendar is not None:
+        message.blocks.append(Context(text=t(actor.lang, "surveys.created.holidays_skipped",
+                                             calendar=esc(calendar.name))))
+    return [Reply(message=message)]
 
 
 async def poll_command(bot: Bot, actor: Actor, rest: str, request: CommandRequest) -> list[Outcome]:
