@@ -74,6 +74,7 @@ class _Parts:
     weekday: int | None = None  # "tisdag": checked against an explicit date, else the next such day
     strict_next: bool = False  # "nästa tisdag" is never today
     offset: timedelta | None = None  # an ISO time's own UTC offset
+    year_given: bool = False  # "15/3/2027", not "15/3": only then is a past day meant as typed
 
 
 def _tokens(text: str) -> list[str]:
@@ -162,6 +163,7 @@ def _read(tokens: list[str], today: date, now_local: datetime) -> _Parts:
             if not _valid(year, month, day):
                 raise ValueError("no such day")
             set_day(date(year, month, day))
+            parts.year_given = True
             if iso.group(4) is not None:
                 clock = _clock(f"{iso.group(4)}:{iso.group(5)}", True)
                 if clock is None:
@@ -178,6 +180,7 @@ def _read(tokens: list[str], today: date, now_local: datetime) -> _Parts:
                 if not _valid(year, month, day):
                     raise ValueError("no such day")
                 set_day(date(year, month, day))
+                parts.year_given = True
             else:
                 if not _valid(2028, month, day):  # a leap year: 29/2 is a real day
                     raise ValueError("no such day")
@@ -235,6 +238,7 @@ def _read(tokens: list[str], today: date, now_local: datetime) -> _Parts:
                 if not _valid(int(year_tok), month, day):
                     raise ValueError("no such day")
                 set_day(date(int(year_tok), month, day))
+                parts.year_given = True
                 i += 1
             else:
                 if not _valid(2028, month, day):
@@ -305,6 +309,24 @@ def parse_when(text: str, now: datetime, tz: Any, default_time: time = time(9, 0
     if parts.offset is not None:
         return (naive - parts.offset).replace(tzinfo=UTC).astimezone(tz)
     return naive.replace(tzinfo=tz)
+
+
+def parse_day(text: str, today: date) -> date:
+    """A day for a period looking back (reports): "2026-08-01", "1/8", "15 mars 2027", "idag". Without a
+    year the most recent such day is meant; a time of day or "om en vecka" is an UnclearDate."""
+    tokens = _tokens(text)
+    if not tokens:
+        raise UnclearDate(text)
+    try:
+        parts = _read(tokens, today, datetime.combine(today, time(12, 0)))
+    except ValueError:
+        raise UnclearDate(text) from None
+    if parts.day is None or parts.clock is not None or parts.delta is not None or parts.weekday is not None:
+        raise UnclearDate(text)
+    if not parts.year_given and parts.day > today:
+        parts.day = parts.day.replace(year=parts.day.year - 1) if _valid(
+            parts.day.year - 1, parts.day.month, parts.day.day) else date(parts.day.year - 1, 2, 28)
+    return parts.day
 
 
 def say_when(value: datetime, tz: Any, lang: str, now: datetime | None = None) -> str:

@@ -78,3 +78,19 @@ def test_form_values_from_a_picker_or_typed() -> None:
     assert form_moment("10/1 9:00", NOW, TZ) == picked
     with pytest.raises(UnclearDate):
         form_moment("snart", NOW, TZ)
+
+
+def test_report_days_look_back_and_refuse_times() -> None:
+    from datetime import date
+
+    from bot.dates import parse_day
+
+    today = date(2026, 12, 1)
+    assert parse_day("2026-08-01", today) == date(2026, 8, 1)
+    assert parse_day("1/8", today) == date(2026, 8, 1)  # the latest 1 August, not next year's
+    assert parse_day("15/12", today) == date(2025, 12, 15)
+    assert parse_day("15 mars 2027", today) == date(2027, 3, 15)  # a given year is kept
+    assert parse_day("idag", today) == today
+    for unclear in ("imorgon kl 8", "om en vecka", "fredag", "31/2", "x"):
+        with pytest.raises(UnclearDate):
+            parse_day(unclear, today)

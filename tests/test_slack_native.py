@@ -57,3 +57,14 @@ async def test_an_assistant_thread_gets_suggested_prompts(slack: SlackDriver, fa
     [prompts] = await fake_slack.wait_for("assistant.threads.setSuggestedPrompts")
     shown = str(prompts["prompts"])
     assert "processträffarna" in shown and prompts["channel_id"] == "D9"
+
+
+async def test_a_question_in_an_assistant_thread_shows_the_thinking_status(slack: SlackDriver,
+                                                                          fake_slack: FakeSlack) -> None:
+    await slack.event({"type": "message", "channel_type": "im", "channel": "D9", "user": "U5",
+                       "text": "vad är prao?", "ts": "1700000000.000200", "thread_ts": "1700000000.000100"})
+    [status] = await fake_slack.wait_for("assistant.threads.setStatus")
+    assert status["status"] == "letar i kunskapsbanken…" and status["thread_ts"] == "1700000000.000100"
+    [reply] = await fake_slack.wait_for("chat.postMessage")
+    assert reply["thread_ts"] == "1700000000.000100" and "Prao" in text_of(reply)
+    assert any(b.get("type") == "markdown" for b in reply["blocks"])  # the article in Slack's markdown block
