@@ -170,7 +170,7 @@ class ConsoleMessenger:
         return channel
 
     async def publish_home(self, user_id: str, blocks: Message) -> None:
-        self.show(blocks, title="App Home")
+        self.show(blocks, title=t(self.lang, "console.home"))
 
 
 QUIT_WORDS = {"quit", "exit", "avsluta"}
@@ -228,7 +228,8 @@ class Console:
         if text.lower() in {"home", "hem"}:
             self.messenger.buttons.clear()
             blocks = await home_blocks(self.bot, actor)
-            self.messenger.show(Message(text="App Home", blocks=blocks), title="App Home")
+            self.messenger.show(Message(text=t(self.lang, "console.home"), blocks=blocks),
+                                title=t(self.lang, "console.home"))
             return
         self.messenger.buttons.clear()  # a new request: its buttons are numbered from 1
         if text.startswith("/syv"):
