@@ -69,13 +69,13 @@ async def build(settings: Settings) -> tuple[Bot, AsyncApp]:
     return bot, app
 
 
-def http_app(app: AsyncApp, bot: Bot | None = None, signing_secret: str | None = None) -> web.Application:
+def http_app(app: AsyncApp, signing_secret: str, bot: Bot | None = None) -> web.Application:
     """POST /slack/events and GET /healthz; with `bot`, also the pupil pages GET/POST /s/{token}.
 
     Every request is checked (signature 401, shape 400) before Bolt parses it: see handlers/requests.py."""
     from handlers import requests
 
-    secret = signing_secret if signing_secret is not None else app._signing_secret
+    secret = signing_secret
 
     async def events(request: web.Request) -> web.Response:
         body = await request.read()
@@ -104,7 +104,7 @@ async def run_http(settings: Settings) -> int:
 
     bot, app = await build(settings)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-    runner = web.AppRunner(http_app(app, bot, secret), access_log_class=PrivateAccessLogger)  # no link tokens in logs
+    runner = web.AppRunner(http_app(app, secret, bot), access_log_class=PrivateAccessLogger)  # no link tokens in logs
     await runner.setup()
     await web.TCPSite(runner, "0.0.0.0", settings.port).start()
     log.info("SAMSYV: HTTP mode on port %s: POST /slack/events, GET /healthz, pupil pages /s/...", settings.port)

@@ -160,7 +160,7 @@ async def slack(bot: Bot, settings: Settings, fake_slack: FakeSlack) -> AsyncIte
     from bot.slack_main import http_app, make_app
 
     app = make_app(bot, settings, verify=True)
-    runner = web.AppRunner(http_app(app))
+    runner = web.AppRunner(http_app(app, SIGNING_SECRET))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
