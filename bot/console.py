@@ -42,15 +42,12 @@ from bot.users import Actor
 InputFn = Callable[[str], Awaitable[str | None]]
 OutputFn = Callable[[str], None]
 
-_LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
-_MENTION = re.compile(r"<[@#!]([^|>]+)(?:\|[^>]+)?>")
-
 
 # Slack emoji codes the bot's texts use, as terminal characters; any other code is dropped.
 EMOJI = {"warning": "⚠️", "lock": "🔒", "closed_lock_with_key": "🔐", "bust_in_silhouette": "👤", "wave": "👋",
          "white_check_mark": "✅", "calendar": "📆", "link": "🔗", "+1": "👍", "-1": "👎", "thumbsup": "👍",
          "thumbsdown": "👎", "tada": "🎉", "bulb": "💡", "mag": "🔍", "hourglass_flowing_sand": "⏳"}
-_EMOJI = re.compile(r":([a-z0-9_+-]+):")
+_EMOJI = re.compile(r":([a-z][a-z0-9_]*|[+-]1):")  # a word, so "kl 09:00:00" stays
 _CHANNEL = re.compile(r"<#([A-Z0-9_]+)(?:\|([^>]*))?>")
 _USER = re.compile(r"<@([A-Z0-9_]+)(?:\|[^>]+)?>")
 _SPECIAL = re.compile(r"<!([a-z]+)(?:\|[^>]+)?>")
