@@ -68,3 +68,30 @@ async def test_a_question_in_an_assistant_thread_shows_the_thinking_status(slack
     [reply] = await fake_slack.wait_for("chat.postMessage")
     assert reply["thread_ts"] == "1700000000.000100" and "Prao" in text_of(reply)
     assert any(b.get("type") == "markdown" for b in reply["blocks"])  # the article in Slack's markdown block
+
+
+async def test_one_channel_rule_in_every_form(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+    from bot.interactions import FormSubmission
+    from bot.runtime import handle_form
+    from bot.surveys import service
+    from bot.ui import FormErrors
+    from bot.users import Actor, Role
+
+    lead = Actor(user_id=LEAD, role=Role.lead)
+    survey = {"title": "Puls", "questions": "Hur går det? | skala", "anonymity": "anonymous", "repeat": "none",
+              "show_results": "no"}
+    meeting = {"title": "Träff", "kind": "process", "start": "imorgon kl 9", "end": "imorgon kl 11"}
+    for callback, values, field in (("survey:create", survey, "audience_channels"), ("conf:create", meeting, "channels")):
+        refused = await handle_form(slack.bot, lead, FormSubmission(callback=callback,
+                                                                    values={**values, field: ["#finns-inte"]}))
+        [errors] = [o for o in refused if isinstance(o, FormErrors)]
+        assert errors.errors[field] == 'Jag hittar ingen kanal "#finns-inte". Skriv kanalens namn som #syv-projekt ' \
+                                       "(och bjud in mig där), eller välj kanalen i listan i Slack."
+    for typed in ("#personal", "<#CPERSONAL|personal>", "CPERSONAL"):
+        await handle_form(slack.bot, lead, FormSubmission(callback="survey:create",
+                                                          values={**survey, "audience_channels": [typed]}))
+    assert [s.audience.channels for s in await service.recent_surveys(slack.bot.db)] == [["CPERSONAL"]] * 3
+    await handle_form(slack.bot, lead, FormSubmission(callback="conf:create",
+                                                      values={**meeting, "channels": ["#syv-projekt"]}))
+    posted = [c["channel"] for c in fake_slack.of("chat.postMessage")]
+    assert "C0SYVPROJ" in posted and "CPERSONAL" in posted
