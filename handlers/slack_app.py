@@ -159,6 +159,8 @@ async def on_assistant_thread_started(say: Any, set_suggested_prompts: Any, body
 
 async def on_assistant_message(set_status: Any, payload: dict[str, Any], client: Any, context: Any) -> None:
     """A question in an assistant thread: the thinking status, then the answer in that thread."""
+    if payload.get("bot_id") or payload.get("subtype"):  # never answer our own replies or edits
+        return
     bot: Bot = context["bot"]
     actor = await bot.actor(payload.get("user", ""))
     await set_status(t(actor.lang, "welcome.thinking"))

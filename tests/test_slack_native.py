@@ -95,3 +95,13 @@ async def test_one_channel_rule_in_every_form(slack: SlackDriver, fake_slack: Fa
                                                       values={**meeting, "channels": ["#syv-projekt"]}))
     posted = [c["channel"] for c in fake_slack.of("chat.postMessage")]
     assert "C0SYVPROJ" in posted and "CPERSONAL" in posted
+
+
+async def test_the_bots_own_reply_in_an_assistant_thread_is_not_answered(slack: SlackDriver,
+                                                                         fake_slack: FakeSlack) -> None:
+    await slack.event({"type": "message", "channel_type": "im", "channel": "D9", "user": "UBOT", "bot_id": "BBOT",
+                       "text": "Prao – praktisk arbetslivsorientering", "ts": "1700000000.000300",
+                       "thread_ts": "1700000000.000100"})
+    await slack.command("hjälp")  # something to wait for
+    await fake_slack.wait_responses(1)
+    assert not fake_slack.of("chat.postMessage") and not fake_slack.of("assistant.threads.setStatus")
