@@ -55,7 +55,8 @@ class Instance:
 
         app = make_app(self.bot, settings, verify=True)
         await self.bot.start()
-        self.runner = web.AppRunner(http_app(app, self.bot), access_log=None)
+        secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+        self.runner = web.AppRunner(http_app(app, secret, self.bot), access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()

@@ -31,14 +31,16 @@ def command(parser: argparse.ArgumentParser, fn: Handler) -> argparse.ArgumentPa
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    if args.http:
-        from bot.slack_main import run_http
+    """Slack when any Slack setting is there (a half-configured one names what is missing and stops),
+    the console only when there is none at all."""
+    if args.http or settings.has_any_slack_setting:
+        problem = settings.slack_problem(http=args.http)
+        if problem is not None:
+            print(problem, file=sys.stderr)
+            return 2
+        from bot.slack_main import run_http, run_socket_mode
 
-        return await run_http(settings)
-    if settings.has_socket_tokens:
-        from bot.slack_main import run_socket_mode
-
-        return await run_socket_mode(settings)
+        return await (run_http(settings) if args.http else run_socket_mode(settings))
     from bot.i18n import t
 
     print(t(settings.default_language, "console.no_tokens"))
@@ -49,6 +51,7 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import Console, ConsoleMessenger, stdin_reader
     from bot.scheduler import run_forever
     from bot.users import Actor, Role, parse_role, set_role
+    from bot.web.app import serve_pupil_pages
 
     messenger = ConsoleMessenger(print, Path("data/console-files"))
     async with open_bot(settings, messenger, migrate=False) as bot:
@@ -56,12 +59,14 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
             await set_role(bot.db, Actor(user_id="console", role=Role.lead), args.user, parse_role(args.role))
         stop = asyncio.Event()
         loop_task = asyncio.create_task(run_forever(bot, stop))
+        pages = await serve_pupil_pages(bot, settings.port)  # so the web links the console hands out work
         try:
-            await Console(bot, messenger, args.user, stdin_reader, print).run()
+            return await Console(bot, messenger, args.user, stdin_reader, print).run()
         finally:
             stop.set()
             await loop_task
-    return 0
+            if pages is not None:
+                await pages.cleanup()
 
 
 async def _web(args: argparse.Namespace, settings: Settings) -> int:

@@ -48,9 +48,14 @@ def placeholders(template: str) -> set[str]:
 
 
 def t(lang: str, key: str, **values: Any) -> str:
-    """The string for `key` in `lang` (falls back to the other language, then to the key)."""
+    """The string for `key` in `lang` (falls back to the other language, then to the key).
+
+    A key written as `one:`/`other:` in the locale file is a plural: `count` (or `n`) picks the form."""
     if not _catalog:
         load()
+    number = values.get("count", values.get("n"))
+    if isinstance(number, int) and f"{key}.other" in _catalog.get(lang, {}):
+        key = f"{key}.one" if number == 1 else f"{key}.other"
     template = _catalog.get(lang, {}).get(key)
     if template is None:
         template = next((c[key] for c in _catalog.values() if key in c), key)

@@ -48,3 +48,5 @@ def setup_logging(level: str, secrets: list[str]) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    if root.level > logging.DEBUG:  # migrations are routine: start-up says one line, not Alembic's five
+        logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -10,6 +10,14 @@ from pydantic import BaseModel
 from bot.ui import Message
 
 
+class NotInChannel(Exception):
+    """The bot may not post in this channel until someone invites it (Slack's not_in_channel)."""
+
+    def __init__(self, channel: str) -> None:
+        super().__init__(channel)
+        self.channel = channel
+
+
 class MessageRef(BaseModel):
     """Where a sent message lives, so it can be updated later."""
 

@@ -16,6 +16,7 @@ from bot.db import Database
 from bot.db.migrate import SchemaBehind, require_current_schema, upgrade
 from bot.errors import UserError
 from bot.i18n import t
+from bot.ids import MAX_VALUE_LENGTH
 from bot.interactions import ActionEvent, CommandRequest, FormSubmission, Registry
 from bot.messaging import LogMessenger, Messenger
 from bot.settings import Settings
@@ -116,8 +117,9 @@ async def _question(bot: Bot, actor: Actor, request: CommandRequest) -> list[Out
         return [Reply(message=Message(text=t(actor.lang, "errors.unknown_command")))]
     try:
         return await bot.registry.fallback(bot, actor, request.text.strip(), request)
-    except UserError as exc:
-        return error_reply(actor, exc)
+    except UserError as exc:  # "too long" and friends answer in the question's thread, like the answer would
+        return [Reply(message=reply.message, in_thread=request.thread_ts is not None)
+                for reply in error_reply(actor, exc) if isinstance(reply, Reply)]
 
 
 def _stale(actor: Actor, what: str, name: str) -> list[Outcome]:
@@ -130,6 +132,9 @@ async def handle_action(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outc
     fn = bot.registry.actions.get(event.action)
     if fn is None:
         return _stale(actor, "action", event.action)
+    if len(event.value) > MAX_VALUE_LENGTH:  # no button the bot sent carries this much
+        log.warning("refused %s with a %d-character value", event.action, len(event.value))
+        return error_reply(actor, UserError("errors.invalid_value"))
     try:
         return await fn(bot, actor, event)
     except UserError as exc:

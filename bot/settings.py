@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     public_url: str = "http://localhost:3000"  # where pupils reach the web survey pages (/s/<token>)
     bot_timezone: str = "Europe/Stockholm"
     default_language: str = "sv"
+    school_calendar: str = "goteborg"  # content/calendar/<name>.yaml: terms and holidays the bot plans around
     project_leads: str = ""
     guidance_channel: str = ""
     content_dir: Path = CONTENT_DIR
@@ -106,6 +107,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"{part!r} is not a Slack user ID")
         return value
 
+    @model_validator(mode="after")
+    def _local_public_url(self) -> Settings:
+        """Without PUBLIC_URL, links point at this machine's PORT, where the pupil pages are served."""
+        if "public_url" not in self.model_fields_set:
+            self.public_url = f"http://localhost:{self.port}"
+        return self
+
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.bot_timezone)
@@ -121,6 +129,30 @@ class Settings(BaseSettings):
     @property
     def has_socket_tokens(self) -> bool:
         return bool(self.slack_bot_token and self.slack_app_token)
+
+    @property
+    def has_any_slack_setting(self) -> bool:
+        """Any Slack credential set: then Slack is meant, and the console must not open instead."""
+        return any((self.slack_bot_token, self.slack_app_token, self.slack_signing_secret))
+
+    def slack_problem(self, http: bool) -> str | None:
+        """One line naming the first Slack setting the mode still needs, or None when it has them all."""
+        needed = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET") if http else ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+        missing = [name for name in needed if not getattr(self, name.lower())]
+        if not missing:
+            return None
+        mode = "HTTP mode (samsyv run --http)" if http else "Socket Mode"
+        return f"Missing setting {missing[0]}: {mode} needs {' and '.join(needed)} (see .env.example)"
+
+    @field_validator("slack_bot_token", "slack_app_token")
+    @classmethod
+    def _token_kind(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        prefix = "xoxb-" if info.field_name == "slack_bot_token" else "xapp-"
+        if not value.get_secret_value().startswith(prefix):
+            raise ValueError(f"must start with {prefix} (the {'Bot User OAuth' if prefix == 'xoxb-' else 'App-Level'} token)")
+        return value
 
     def secrets(self) -> list[str]:
         """Secret values, so the log filter can redact them wherever they appear."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncAssistant
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -29,6 +29,7 @@ from bot.deliveries import first_time
 from bot.runtime import Bot
 from bot.scheduler import run_forever
 from bot.settings import Settings
+from bot.web.app import serve_pupil_pages
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def make_app(bot: Bot, settings: Settings, verify: bool = True) -> AsyncApp:
         await next()
         return None
 
-    slack_app.register(app)
+    slack_app.register(app, AsyncAssistant)
     return app
 
 
@@ -87,11 +88,21 @@ async def build(settings: Settings) -> tuple[Bot, AsyncApp]:
     return bot, app
 
 
-def http_app(app: AsyncApp, bot: Bot | None = None) -> web.Application:
+def http_app(app: AsyncApp, signing_secret: str, bot: Bot | None = None) -> web.Application:
     """POST /slack/events and GET /healthz; with `bot`, also the pupil pages GET/POST /s/{token}, and
-    /healthz reports database reachability and due-item lag."""
+    /healthz reports database reachability and due-item lag.
+
+    Every request is checked (signature 401, shape 400) before Bolt parses it: see handlers/requests.py."""
+    from handlers import requests
+
+    secret = signing_secret
 
     async def events(request: web.Request) -> web.Response:
+        body = await request.read()
+        refusal = requests.check(body, request.headers, secret)
+        if refusal is not None:
+            requests.refuse(refusal, request.remote)
+            return web.Response(status=refusal.status, text=refusal.reason)
         bolt_response = await app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 
@@ -111,16 +122,14 @@ def http_app(app: AsyncApp, bot: Bot | None = None) -> web.Application:
 
 
 async def run_http(settings: Settings) -> int:
-    if not settings.slack_bot_token or not settings.slack_signing_secret:
-        print("Invalid setting SLACK_SIGNING_SECRET: HTTP mode needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
-        return 2
     from bot.web.app import PrivateAccessLogger
 
     bot, app = await build(settings)
-    runner = web.AppRunner(http_app(app, bot), access_log_class=PrivateAccessLogger)  # no link tokens in logs
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    runner = web.AppRunner(http_app(app, secret, bot), access_log_class=PrivateAccessLogger)  # no link tokens in logs
     await runner.setup()
     await web.TCPSite(runner, "0.0.0.0", settings.port).start()
-    log.info("HTTP mode on port %s: POST /slack/events, GET /healthz, pupil pages /s/...", settings.port)
+    log.info("SAMSYV: HTTP mode on port %s: POST /slack/events, GET /healthz, pupil pages /s/...", settings.port)
     stop = asyncio.Event()
     try:
         await run_forever(bot, stop)
@@ -133,13 +142,13 @@ async def run_http(settings: Settings) -> int:
 async def run_socket_mode(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+    assert settings.slack_app_token is not None, "bot.cli checks the tokens before starting"
     bot, app = await build(settings)
-    assert settings.slack_app_token is not None
     handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
     stop = asyncio.Event()
     loop_task = asyncio.create_task(run_forever(bot, stop))
     pages = await serve_pupil_pages(bot, settings.port)
-    log.info("connecting to Slack over Socket Mode")
+    log.info("SAMSYV: connecting to Slack over Socket Mode%s", f"; pupil pages on port {settings.port}" if pages else "")
     try:
         await handler.start_async()
     finally:
@@ -149,20 +158,3 @@ async def run_socket_mode(settings: Settings) -> int:
             await pages.cleanup()
         await bot.stop()
     return 0
-
-
-async def serve_pupil_pages(bot: Bot, port: int) -> web.AppRunner | None:
-    """The pupil pages (and GET /healthz) on PORT beside the socket; a busy port is logged, not fatal,
-    because the Slack side works without them."""
-    from bot.web.app import PrivateAccessLogger, pupil_app
-
-    runner = web.AppRunner(pupil_app(bot), access_log_class=PrivateAccessLogger)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "0.0.0.0", port).start()
-    except OSError as exc:
-        log.error("pupil survey pages not served: port %s: %s", port, exc)
-        await runner.cleanup()
-        return None
-    log.info("pupil survey pages on port %s (links: %s/s/...)", port, bot.settings.public_url)
-    return runner

@@ -41,6 +41,15 @@ class Text(BaseModel):
     accessory: Button | None = None
 
 
+class Markdown(BaseModel):
+    """Standard Markdown (an article): Slack's `markdown` block in messages; where that block is not
+    allowed (modals, App Home) and in the console, `fallback` (the same text as mrkdwn) is shown."""
+
+    kind: Literal["markdown"] = "markdown"
+    text: str
+    fallback: str
+
+
 class Fields(BaseModel):
     kind: Literal["fields"] = "fields"
     items: list[str]
@@ -60,7 +69,7 @@ class Actions(BaseModel):
     buttons: list[Button]
 
 
-Block = Annotated[Header | Text | Fields | Context | Divider | Actions, Field(discriminator="kind")]
+Block = Annotated[Header | Text | Markdown | Fields | Context | Divider | Actions, Field(discriminator="kind")]
 
 
 class Message(BaseModel):

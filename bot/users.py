@@ -6,7 +6,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from pydantic import BaseModel
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import Database, utcnow
@@ -80,6 +80,15 @@ async def set_language(db: Database, user_id: str, lang: str) -> None:
         raise UserError("errors.unknown_language", lang=lang)
     async with db.write() as conn:
         await _upsert(conn, user_id, lang=lang)
+
+
+async def first_greeting(db: Database, user_id: str) -> bool:
+    """True exactly once per person (across restarts and instances): the welcome is theirs to send now."""
+    async with db.write() as conn:
+        await _upsert(conn, user_id)
+        claimed = await conn.execute(update(users).where(
+            users.c.user_id == user_id, users.c.greeted_at.is_(None)).values(greeted_at=utcnow()))
+        return bool(claimed.rowcount)
 
 
 async def set_profile(db: Database, user_id: str, municipality: str | None, school: str | None) -> None:

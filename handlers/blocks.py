@@ -21,6 +21,7 @@ from bot.ui import (
     Form,
     FormField,
     Header,
+    Markdown,
     Message,
     Text,
     clip,
@@ -66,7 +67,11 @@ def _chunks(text: str, size: int) -> list[str]:
     return [p for p in parts if p.strip()] or [" "]
 
 
-def blocks(items: list[Block], limit: int = MAX_MESSAGE_BLOCKS) -> list[dict[str, Any]]:
+MARKDOWN_LIMIT = 12_000
+
+
+def blocks(items: list[Block], limit: int = MAX_MESSAGE_BLOCKS, markdown: bool = True) -> list[dict[str, Any]]:
+    """Block Kit for `items`; `markdown=False` where Slack has no markdown block (modals, App Home)."""
     out: list[dict[str, Any]] = []
     used_ids: set[str] = set()
 
@@ -81,11 +86,14 @@ def blocks(items: list[Block], limit: int = MAX_MESSAGE_BLOCKS) -> list[dict[str
     for item in items:
         if isinstance(item, Header):
             out.append({"type": "header", "text": plain(item.text, 150)})
-        elif isinstance(item, Text):
-            chunks = _chunks(item.text, SECTION_LIMIT)
+        elif isinstance(item, Markdown) and markdown:
+            out.append({"type": "markdown", "text": clip(item.text, MARKDOWN_LIMIT)})
+        elif isinstance(item, Text | Markdown):
+            text = item.fallback if isinstance(item, Markdown) else item.text
+            chunks = _chunks(text, SECTION_LIMIT)
             for index, chunk in enumerate(chunks):
                 section: dict[str, Any] = {"type": "section", "text": mrkdwn(chunk)}
-                if item.accessory and index == len(chunks) - 1:
+                if isinstance(item, Text) and item.accessory and index == len(chunks) - 1:
                     section["accessory"] = button(item.accessory, unique(item.accessory.action))
                 out.append(section)
         elif isinstance(item, Fields):
@@ -180,11 +188,11 @@ def form_view(form: Form, tz: ZoneInfo) -> dict[str, Any]:
 
 def document_view(title: str, message: Message, close: str) -> dict[str, Any]:
     return {"type": "modal", "title": plain(title, 24), "close": plain(close, 24),
-            "blocks": blocks(message.blocks, MAX_VIEW_BLOCKS)}
+            "blocks": blocks(message.blocks, MAX_VIEW_BLOCKS, markdown=False)}
 
 
 def home_view(items: list[Block]) -> dict[str, Any]:
-    return {"type": "home", "blocks": blocks(items, MAX_VIEW_BLOCKS)}
+    return {"type": "home", "blocks": blocks(items, MAX_VIEW_BLOCKS, markdown=False)}
 
 
 def _state_value(element: dict[str, Any]) -> Any:

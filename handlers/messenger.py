@@ -4,19 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.messaging import MessageRef
+from bot.messaging import MessageRef, NotInChannel
 from bot.ui import Message
 from handlers.blocks import home_view, message_kwargs
+
+NOT_IN_CHANNEL = {"not_in_channel", "channel_not_found"}  # a private channel the bot is not in is "not found"
 
 
 class SlackMessenger:
     def __init__(self, client: Any) -> None:
         self.client = client
         self._dm_channels: dict[str, str] = {}
+        self._channel_ids: dict[str, str] = {}
 
     async def post(self, channel: str, message: Message, thread_ts: str | None = None) -> MessageRef:
-        response = await self.client.chat_postMessage(channel=channel, thread_ts=thread_ts,
-                                                      unfurl_links=False, **message_kwargs(message))
+        try:
+            response = await self.client.chat_postMessage(channel=channel, thread_ts=thread_ts,
+                                                          unfurl_links=False, **message_kwargs(message))
+        except Exception as exc:  # slack_sdk's SlackApiError: the core only needs to know this one case
+            error = getattr(getattr(exc, "response", None), "get", lambda _key: None)("error")
+            if error in NOT_IN_CHANNEL:
+                raise NotInChannel(channel) from None
+            raise
         return MessageRef(channel=response["channel"], ts=response["ts"])
 
     async def dm(self, user_id: str, message: Message) -> MessageRef:
@@ -49,6 +58,20 @@ class SlackMessenger:
             cursor = (response.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return members
+
+    async def find_channel(self, name: str) -> str | None:
+        """A channel's id from its name (what people type in the console or a text field)."""
+        if name not in self._channel_ids:
+            cursor = None
+            while True:
+                response = await self.client.conversations_list(
+                    types="public_channel,private_channel", exclude_archived=True, limit=1000, cursor=cursor)
+                for channel in response.get("channels") or []:
+                    self._channel_ids[str(channel.get("name", "")).lower()] = channel["id"]
+                cursor = (response.get("response_metadata") or {}).get("next_cursor")
+                if not cursor or name in self._channel_ids:
+                    break
+        return self._channel_ids.get(name)
 
     async def publish_home(self, user_id: str, blocks: Message) -> None:
         await self.client.views_publish(user_id=user_id, view=home_view(blocks.blocks))

@@ -7,13 +7,17 @@ button in its own `register(registry)` and nowhere else.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Any
 
+from bot.i18n import t
 from bot.interactions import ActionEvent, CommandRequest, FormSubmission
+from bot.questions.welcome import suggested_questions, welcome_message
 from bot.runtime import Bot, handle_action, handle_command, handle_form, handle_message, home_blocks
 from bot.ui import FormErrors, Message
+from bot.users import first_greeting
 from handlers.blocks import action_name, form_errors, form_values
 from handlers.delivery import Delivery, after_ack, deliver, tell_error, user_id_of, within_budget
 
@@ -33,18 +37,42 @@ async def on_command(ack: Any, body: dict[str, Any], client: Any, respond: Any, 
                                            handle_command(bot, actor, request)))
 
 
+THINKING_AFTER = 0.5  # seconds: a quicker answer needs no "thinking" status
+
+
 async def _answer_message(bot: Bot, client: Any, event: dict[str, Any]) -> None:
-    """A DM or an @mention: answered in a thread of the message."""
+    """A DM or an @mention: answered in a thread of the message; a slow DM answer shows a status first."""
     actor = await bot.actor(event.get("user", ""))
     text = event.get("text", "")
     if event.get("type") == "app_mention":
         text = " ".join(word for word in text.split() if not (word.startswith("<@") and word.endswith(">")))
     thread = event.get("thread_ts") or event.get("ts")
-    request = CommandRequest(text=text, channel=event.get("channel"), thread_ts=thread,
-                             is_dm=event.get("channel_type") == "im")
+    is_dm = event.get("channel_type") == "im"
+    request = CommandRequest(text=text, channel=event.get("channel"), thread_ts=thread, is_dm=is_dm)
     body = {"channel": {"id": event.get("channel")}}
-    await after_ack(client, actor, deliver(Delivery(bot, client, actor, body, thread_ts=thread),
-                                           handle_message(bot, actor, request)))
+    work = asyncio.ensure_future(handle_message(bot, actor, request))
+    if is_dm and thread:
+        done, _ = await asyncio.wait({work}, timeout=THINKING_AFTER)
+        if not done:
+            await set_thinking(client, event.get("channel"), thread, t(actor.lang, "welcome.thinking"))
+    await after_ack(client, actor, deliver(Delivery(bot, client, actor, body, thread_ts=thread), work))
+
+
+async def set_thinking(client: Any, channel: str | None, thread_ts: str, status: str) -> None:
+    """Slack's "is thinking…" line under the thread (assistant.threads.setStatus); it clears itself when
+    the reply is posted. Workspaces or apps without the agent features refuse it: that is fine."""
+    try:
+        await client.assistant_threads_setStatus(channel_id=channel, thread_ts=thread_ts, status=status)
+    except Exception as exc:
+        log.info("no thinking status in %s: %s", channel, getattr(exc, "response", {}).get("error", exc))
+
+
+async def greet_once(bot: Bot, client: Any, user_id: str) -> None:
+    """The first time someone opens the Messages tab: a welcome with three questions for their role."""
+    if not user_id or not await first_greeting(bot.db, user_id):
+        return
+    actor = await bot.actor(user_id)
+    await bot.messenger.dm(actor.user_id, welcome_message(actor))
 
 
 async def on_message(ack: Any, event: dict[str, Any], client: Any, context: Any) -> None:
@@ -62,11 +90,14 @@ async def on_mention(ack: Any, event: dict[str, Any], client: Any, context: Any)
     await _answer_message(context["bot"], client, event)
 
 
-async def on_home_opened(ack: Any, event: dict[str, Any], context: Any) -> None:
+async def on_home_opened(ack: Any, event: dict[str, Any], client: Any, context: Any) -> None:
     await ack()
+    bot: Bot = context["bot"]
+    if event.get("tab") == "messages":
+        await after_ack(client, await bot.actor(event.get("user", "")), greet_once(bot, client, event.get("user", "")))
+        return
     if event.get("tab") not in (None, "home"):
         return
-    bot: Bot = context["bot"]
     actor = await bot.actor(event.get("user", ""))
     await bot.messenger.publish_home(actor.user_id, Message(text="home", blocks=await home_blocks(bot, actor)))
 
@@ -115,8 +146,39 @@ async def on_error(error: Exception, body: dict[str, Any], context: Any, client:
     await tell_error(client, await bot.actor(user))
 
 
-def register(app: Any) -> None:
+async def on_assistant_thread_started(say: Any, set_suggested_prompts: Any, body: dict[str, Any],
+                                      context: Any) -> None:
+    """An assistant-view thread (Slack's AI app surface): the welcome, and the three questions as
+    suggested prompts that Slack shows above the input."""
+    bot: Bot = context["bot"]
+    actor = await bot.actor(user_id_of(body) or (body.get("event", {}).get("assistant_thread") or {}).get("user_id", ""))
+    message = welcome_message(actor)
+    await say(text=message.text)
+    await set_suggested_prompts(prompts=[{"title": q[:75], "message": q} for q in suggested_questions(actor)])
+
+
+async def on_assistant_message(set_status: Any, payload: dict[str, Any], client: Any, context: Any) -> None:
+    """A question in an assistant thread: the thinking status, then the answer in that thread."""
+    if payload.get("bot_id") or payload.get("subtype"):  # never answer our own replies or edits
+        return
+    bot: Bot = context["bot"]
+    actor = await bot.actor(payload.get("user", ""))
+    await set_status(t(actor.lang, "welcome.thinking"))
+    await _answer_message(bot, client, {**payload, "channel_type": "im"})
+
+
+def assistant(assistant_class: Any) -> Any:
+    """The Assistant middleware (Bolt's class is handed in, so this module imports no Slack package)."""
+    helper = assistant_class()
+    helper.thread_started(on_assistant_thread_started)
+    helper.user_message(on_assistant_message)
+    return helper
+
+
+def register(app: Any, assistant_class: Any = None) -> None:
     """Attach every listener to a Bolt app (called by `bot/slack_main.py`, which owns the app)."""
+    if assistant_class is not None:
+        app.use(assistant(assistant_class))  # before the message listener: it takes assistant threads
     app.command("/syv")(on_command)
     app.event("message")(on_message)
     app.event("app_mention")(on_mention)

@@ -227,7 +227,7 @@ async def slack(bot: Bot, settings: Settings, fake_slack: FakeSlack) -> AsyncIte
     from bot.slack_main import http_app, make_app
 
     app = make_app(bot, settings, verify=True)
-    runner = web.AppRunner(http_app(app))
+    runner = web.AppRunner(http_app(app, SIGNING_SECRET))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -245,7 +245,9 @@ async def run_console(bot: Bot, inputs: list[str], files: Path, user: str = "UCO
     typed = iter([*inputs, "quit"])
 
     async def read(prompt: str) -> str | None:
-        return next(typed, None)
+        line = next(typed, None)
+        lines.append(f"{prompt}{line if line is not None else ''}")  # a transcript, as in a terminal
+        return line
 
     messenger = ConsoleMessenger(lines.append, files)
     bot.messenger = messenger

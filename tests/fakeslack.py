@@ -66,6 +66,8 @@ class FakeSlack:
     responses: list[dict[str, Any]] = field(default_factory=list)  # posts to response_url
     uploads: dict[str, bytes] = field(default_factory=dict)
     members: dict[str, list[str]] = field(default_factory=dict)
+    channels: dict[str, str] = field(default_factory=lambda: {"syv-projekt": "C0SYVPROJ", "personal": "CPERSONAL"})
+    not_in: set[str] = field(default_factory=set)  # channels where chat.postMessage answers not_in_channel
     failures: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     url: str = ""
@@ -163,6 +165,8 @@ class FakeSlack:
             self.errors.append(f"{method}: {exc}")
             return web.json_response({"ok": False, "error": "invalid_blocks", "detail": str(exc)})
         self.calls.append(Call(method, args))
+        if method == "chat.postMessage" and str(args.get("channel", "")) in self.not_in:
+            return web.json_response({"ok": False, "error": "not_in_channel"})
         return web.json_response(self._answer(method, args))
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -178,6 +182,9 @@ class FakeSlack:
         if method == "conversations.open":
             user = str(args.get("users", "U0")).split(",")[0]
             return {"ok": True, "channel": {"id": "D" + user[1:]}}
+        if method == "conversations.list":
+            return {"ok": True, "channels": [{"id": cid, "name": name} for name, cid in self.channels.items()],
+                    "response_metadata": {"next_cursor": ""}}
         if method == "conversations.members":
             return {"ok": True, "members": self.members.get(channel, []), "response_metadata": {"next_cursor": ""}}
         if method in {"views.open", "views.push", "views.update", "views.publish"}:

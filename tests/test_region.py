@@ -22,7 +22,7 @@ from bot.questions.tables import question_log
 from bot.runtime import Bot
 from bot.scheduler import run_due, schedule
 from bot.settings import Settings
-from tests.conftest import SlackDriver, make_settings, sign, text_of
+from tests.conftest import SIGNING_SECRET, SlackDriver, make_settings, sign, text_of
 from tests.fakeslack import FakeSlack
 
 
@@ -38,7 +38,7 @@ async def instance(settings: Settings, fake_slack: FakeSlack, clock: FakeClock,
     install_engine(other, *search_index)
     await other.start()
     app = make_app(other, settings, verify=True)
-    runner = web.AppRunner(http_app(app))
+    runner = web.AppRunner(http_app(app, SIGNING_SECRET))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

@@ -154,7 +154,7 @@ async def test_survey_from_template_opens_and_is_posted(bot: Bot) -> None:
     assert survey.title_in("en") == "Pulse: guidance in teaching"
     assert survey.questions[0].localized("en").text.startswith("How well")
     lines = "\n".join(bot.state["console_lines"])
-    assert "Inlägg i CSTAFF" in lines and "Hur väl får du in studie- och yrkesvägledning" in lines
+    assert "Inlägg i #CSTAFF" in lines and "Hur väl får du in studie- och yrkesvägledning" in lines
     assert "Anonym enkät" in lines
 
 
@@ -271,7 +271,7 @@ async def test_open_close_and_summary_happen_once_and_survive_a_restart(bot: Bot
     assert (await service.get_survey(bot.db, survey_id)).status == "scheduled"
     lines: list[str] = bot.state["console_lines"]
     await run_due(bot, now)
-    assert not any("Inlägg i C1" in line for line in lines)
+    assert not any("Inlägg i #C1" in line for line in lines)
 
     # A restart: a fresh Bot over the same database file picks the items up.
     restarted = Bot(settings=bot.settings, db=Database(bot.settings.database_url), messenger=bot.messenger, clock=clock)
@@ -280,7 +280,7 @@ async def test_open_close_and_summary_happen_once_and_survive_a_restart(bot: Bot
         assert await run_due(restarted, clock.now()) == 1  # the opening; it queues one DM each
         while await run_due(restarted, clock.now()):
             pass
-        assert sum("Inlägg i C1" in line for line in lines) == 1
+        assert sum("Inlägg i #C1" in line for line in lines) == 1
         assert sum("DM till U1" in line for line in lines) == 1
         assert await run_due(restarted, clock.now()) == 0
         await answer(restarted, survey_id, "U1", "4")
@@ -498,13 +498,13 @@ async def test_console_walk_through_poll_answer_results_and_close(bot: Bot, tmp_
     output = "\n".join(lines)
     assert "Inlägg i console" in output and "Ska vi ha fler studiebesök?" in output
     assert "[1] Ja, gärna" in output
-    assert "Tack! Ditt svar: *Ja, gärna*." in output and "Ditt svar är ändrat till *Ja, gärna*" in output
+    assert "Tack! Ditt svar: Ja, gärna." in output and "Ditt svar är ändrat till Ja, gärna" in output
     assert "Resultat: Ska vi ha fler studiebesök?" in output and "För få svar för att visa" in output
     assert (tmp_path / "survey-1.png").read_bytes().startswith(b"\x89PNG")
     # Close from the list's buttons: the last [n] "Stäng nu".
     close_number = max(i for i, (button, _) in enumerate(messenger.buttons, 1) if button.action == "survey:close")
     lines.clear()
-    inputs = iter([str(close_number), "quit"])
+    inputs = iter([str(close_number), str(len(messenger.buttons) + 1), "quit"])  # "Stäng nu", then "Ja, stäng nu"
     await Console(bot, messenger, LEAD, read, lines.append).run()
     assert "Enkät 1 \"Ska vi ha fler studiebesök?\" är stängd med 1 svar" in "\n".join(lines)
 

@@ -63,7 +63,8 @@ async def test_poll_click_update_close_and_summary(slack: SlackDriver, fake_slac
 
     # The lead closes it: message marked closed without buttons, summary and chart come as due items.
     survey_id = int(buttons[0]["value"].split(":")[0])
-    await slack.click("survey:close", str(survey_id), user=LEAD, channel="C1")
+    await slack.click("survey:close", str(survey_id), user=LEAD, channel="C1")  # asks first
+    await slack.click("survey:close_confirmed", str(survey_id), user=LEAD, channel="C1")
     closed_update = (await fake_slack.wait_for("chat.update", len(updates) + 1))[-1]
     assert "stängd" in text_of(closed_update) and _actions(closed_update) == []
     late = await slack.click(buttons[0]["action_id"], buttons[0]["value"], user="U7", channel="C1",
@@ -95,7 +96,7 @@ async def test_forged_payloads_from_non_leads_change_nothing(slack: SlackDriver,
     survey_id = int(_actions(post)[0]["value"].split(":")[0])
     await fake_slack.wait_responses(2)
 
-    for action in ("survey:close", "survey:nudge", "survey:results", "survey:stop"):
+    for action in ("survey:close", "survey:close_confirmed", "survey:nudge", "survey:results", "survey:stop"):
         await slack.click(action, str(survey_id), user="U3")
     await slack.command(f"resultat {survey_id}", user="U3")
     view = {"type": "modal", "callback_id": "survey:create", "title": {"type": "plain_text", "text": "x"},

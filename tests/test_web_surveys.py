@@ -33,7 +33,7 @@ from bot.ui import Reply
 from bot.users import Actor, Role
 from bot.web.app import PrivateAccessLogger, pupil_app
 from bot.web.security import COOKIE_NAME, respondent_key
-from tests.conftest import LEAD, SlackDriver, text_of
+from tests.conftest import LEAD, SIGNING_SECRET, SlackDriver, text_of
 from tests.dbscan import every_text_value, sqlite_file
 from tests.fakeslack import FakeSlack
 from tests.test_surveys_anonymity import raw_bytes
@@ -495,13 +495,14 @@ async def test_the_rate_limit_stops_form_spam_from_one_address(bot: Bot) -> None
 
 async def test_http_mode_and_socket_mode_serve_the_pupil_pages(bot: Bot, settings: Settings,
                                                                 caplog: pytest.LogCaptureFixture) -> None:
-    from bot.slack_main import http_app, make_app, serve_pupil_pages
+    from bot.slack_main import http_app, make_app
+    from bot.web.app import serve_pupil_pages
 
     caplog.set_level(logging.INFO, logger="aiohttp.access")
 
     survey_id = await make_survey(bot)
     path = await lead_link(bot, survey_id)
-    runner = web.AppRunner(http_app(make_app(bot, settings, verify=True), bot),
+    runner = web.AppRunner(http_app(make_app(bot, settings, verify=True), SIGNING_SECRET, bot),
                            access_log_class=PrivateAccessLogger)  # as run_http does
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

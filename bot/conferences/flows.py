@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.channels import resolve_channels
 from bot.conferences import notify, service, views
 from bot.conferences.models import Answer, Conference, Draft
 from bot.conferences.templates import find_template, load_templates, propose
@@ -13,6 +14,7 @@ from bot.conferences.validation import capacity, checked, meeting_draft, moment,
 from bot.errors import UserError
 from bot.i18n import t
 from bot.interactions import ActionEvent, CommandRequest, FormSubmission
+from bot.schoolyear import holiday_note, school_calendar
 from bot.ui import (
     Block,
     Context,
@@ -226,8 +228,8 @@ async def _overlap(bot: Bot, actor: Actor, meeting: Draft | Conference, exclude_
 async def create_submitted(bot: Bot, actor: Actor, submission: FormSubmission) -> list[Outcome]:
     require_lead(actor)
     values = submission.values
-    draft, errors = meeting_draft(values, actor.lang, bot.clock.now())
-    channels = slack_ids(values, "channels", errors, actor.lang)
+    draft, errors = meeting_draft(values, actor.lang, bot.clock.now(), bot.settings.tz)
+    channels = await resolve_channels(bot, values, "channels", errors, actor.lang)
     people = slack_ids(values, "people", errors, actor.lang)
     if errors or draft is None:
         return [FormErrors(errors=errors)]
@@ -238,6 +240,10 @@ async def create_submitted(bot: Bot, actor: Actor, submission: FormSubmission) -
     conf = await service.create_conference(bot, actor, draft, channels, people)
     lines = [t(actor.lang, "conf.created.text", title=esc(conf.title), when=views.when(conf, actor.lang,
                                                                                        bot.settings.tz))]
+    holiday = holiday_note(school_calendar(bot.settings, conf.unit), conf.start_at, bot.settings.tz, actor.lang,
+                           bot.clock.now())
+    if holiday:  # allowed (a summer conference is real), but never without the lead knowing
+        lines.append(f":warning: {holiday}")
     if channels or people:
         lines += announced_lines(actor, await notify.announce(bot, conf, channels, people))
         conf = await service.load(bot, conf.id)
@@ -261,20 +267,28 @@ async def series_submitted(bot: Bot, actor: Actor, submission: FormSubmission) -
     unit = text(values, "unit", views.UNIT_MAX, errors, lang, required=True)
     location = text(values, "location", views.LOCATION_MAX, errors, lang)
     seats = capacity(values, errors, lang)
-    channels = slack_ids(values, "channels", errors, lang)
+    channels = await resolve_channels(bot, values, "channels", errors, lang)
     people = slack_ids(values, "people", errors, lang)
-    first = moment(values, "start", errors, lang)
+    first = moment(values, "start", errors, lang, now, tz)
     if first is not None and first < now:
         errors["start"] = t(lang, "conf.errors.start_past")
     if errors or template is None or unit is None or first is None:
         return [FormErrors(errors=errors)]
     content_lang = bot.settings.default_language
+    calendar = school_calendar(bot.settings, unit)
+    proposed = propose(template, first, tz, calendar)
     drafts = [Draft(title=p.meeting.title.get(content_lang), kind=template.kind, unit=unit, start_at=p.start_at,
                     end_at=p.end_at, location=location, capacity=seats,
                     description=p.meeting.theme.get(content_lang),
-                    material=template.materials(p.meeting, content_lang)) for p in propose(template, first, tz)]
+                    material=template.materials(p.meeting, content_lang))
+              for p in proposed]
     meetings = await service.create_series(bot, actor, drafts, channels, people)
     lines = [t(lang, "conf.series.created", count=len(meetings), unit=esc(unit))]
+    if calendar is not None:
+        lines.append(t(lang, "conf.series.school_year", calendar=esc(calendar.name)))
+    for conf, planned in zip(meetings, proposed, strict=True):
+        if planned.holiday:
+            lines.append(f":warning: {esc(conf.title)}: {holiday_note(calendar, conf.start_at, tz, lang, now)}")
     for conf in meetings:
         clash = await _overlap(bot, actor, conf, conf.id)
         if clash:
@@ -300,8 +314,9 @@ async def edit_submitted(bot: Bot, actor: Actor, submission: FormSubmission) -> 
     conference_id = service.parse_id(submission.metadata)
     conf = await service.load(bot, conference_id)
     values, lang = submission.values, actor.lang
-    draft, errors = meeting_draft(values, lang, bot.clock.now(), previous_start=conf.start_at)
-    channels = slack_ids(values, "channels", errors, lang)
+    draft, errors = meeting_draft(values, lang, bot.clock.now(), bot.settings.tz,
+                                  previous_start=conf.start_at)
+    channels = await resolve_channels(bot, values, "channels", errors, lang)
     people = slack_ids(values, "people", errors, lang)
     if errors or draft is None:
         return [FormErrors(errors=errors)]

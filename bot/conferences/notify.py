@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from bot.conferences import service, views
 from bot.conferences.models import Answer, Conference, Counts
-from bot.messaging import MessageRef
+from bot.messaging import MessageRef, NotInChannel
 from bot.scheduler import schedule_many
 from bot.surveys import api as surveys_api
 
@@ -44,6 +44,9 @@ async def announce(bot: Bot, conf: Conference, channels: list[str], users: list[
             result.channels.append(channel)
             for member in await bot.messenger.channel_members(channel):
                 invited.setdefault(member, "channel")
+        except NotInChannel:
+            log.warning("not invited to %s: the invitation was not posted there", channel)
+            result.failed_channels.append(channel)
         except Exception:
             log.exception("could not post the invitation to %s", channel)
             result.failed_channels.append(channel)

@@ -30,6 +30,7 @@ from bot.db.engine import as_utc
 from bot.db.schema import due_items
 from bot.db.upsert import insert_new
 from bot.errors import UserError
+from bot.ids import parse_id as parse_number
 from bot.scheduler import schedule, schedule_many, unschedule
 from bot.settings import Settings
 from bot.users import Actor, audit, require_lead
@@ -77,10 +78,10 @@ async def load(bot: Bot, conference_id: int) -> Conference:
 
 def parse_id(value: str) -> int:
     """A button value or form metadata holding a meeting id; anything else is a forged payload."""
-    try:
-        return int(value.strip())
-    except (ValueError, AttributeError):
-        raise UserError("conf.errors.not_found") from None
+    number = parse_number(value)
+    if number is None:
+        raise UserError("conf.errors.not_found")
+    return number
 
 
 async def find_overlaps(conn: AsyncConnection, unit: str | None, start: datetime, end: datetime,

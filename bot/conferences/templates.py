@@ -1,13 +1,16 @@
 """Series templates from `content/meetings/*.yaml`: the process meetings of a school year in one go.
 
-A template holds no real dates. The lead picks the first meeting's date and time; the others follow
-`week_offset` weeks later on the same weekday at the same *local* time, so a series that crosses a
-daylight-saving change still meets at 09:00 on the wall clock.
+A template holds no real dates. The lead picks the first meeting's date and time; the others follow on
+the same weekday at the same *local* time, so a series that crosses a daylight-saving change still meets
+at 09:00 on the wall clock. With a school calendar (bot/schoolyear.py) the meetings are spread over the
+school weeks that remain of the school year, in the proportions of their `week_offset`s, so a series
+started in January still ends before sommarlov and none lands in a holiday; without one they fall
+`week_offset` weeks after the first.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,6 +19,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from bot.conferences.models import Kind, MaterialLink
+from bot.schoolyear import SchoolCalendar
 
 
 class Localized(BaseModel):
@@ -56,6 +60,7 @@ class ProposedMeeting(BaseModel):
     meeting: TemplateMeeting
     start_at: datetime  # aware UTC
     end_at: datetime
+    holiday: str | None = None  # the holiday it falls in (only the lead's own first date can): tell the lead
 
 
 @lru_cache(maxsize=8)
@@ -110,14 +115,38 @@ def find_template(content_dir: Path, template_id: str | None) -> SeriesTemplate 
     return next((t for t in load_templates(content_dir) if t.id == template_id), None)
 
 
-def propose(template: SeriesTemplate, first_start: datetime, tz: ZoneInfo) -> list[ProposedMeeting]:
-    """Dates for every meeting: same weekday and wall-clock time, `week_offset` weeks after the first."""
+def _weeks_after_first(template: SeriesTemplate, first_monday: date,
+                      calendar: SchoolCalendar | None) -> list[date]:
+    """Monday of each meeting's week, in meeting order."""
+    meetings = sorted(template.meetings, key=lambda m: m.number)
+    if calendar is None:
+        return [first_monday + timedelta(weeks=m.week_offset) for m in meetings]
+    later = [w for w in calendar.school_weeks(first_monday + timedelta(days=7), len(meetings) - 1)]
+    weeks = [first_monday]
+    span = max(m.week_offset for m in meetings) or 1
+    last_index = -1
+    for position, meeting in enumerate(meetings[1:], 1):
+        remaining = len(meetings) - position  # meetings still to place, this one included
+        wanted = round(meeting.week_offset / span * (len(later) - 1)) if len(later) > 1 else 0
+        index = min(max(wanted, last_index + 1), len(later) - remaining)
+        weeks.append(later[index])
+        last_index = index
+    return weeks
+
+
+def propose(template: SeriesTemplate, first_start: datetime, tz: ZoneInfo,
+            calendar: SchoolCalendar | None = None) -> list[ProposedMeeting]:
+    """Dates for every meeting: the first where the lead put it, the others on the same weekday and
+    wall-clock time in the weeks `_weeks_after_first` picks."""
     local_first = first_start.astimezone(tz).replace(tzinfo=None)
+    first_monday = local_first.date() - timedelta(days=local_first.weekday())
+    meetings = sorted(template.meetings, key=lambda m: m.number)
     proposed = []
-    for meeting in sorted(template.meetings, key=lambda m: m.number):
-        local_start = (local_first + timedelta(weeks=meeting.week_offset)).replace(tzinfo=tz)
+    for meeting, monday in zip(meetings, _weeks_after_first(template, first_monday, calendar), strict=True):
+        local_start = datetime.combine(monday + timedelta(days=local_first.weekday()), local_first.time())
         minutes = meeting.duration_minutes or template.duration_minutes
-        local_end = (local_start.replace(tzinfo=None) + timedelta(minutes=minutes)).replace(tzinfo=tz)
-        proposed.append(ProposedMeeting(meeting=meeting, start_at=local_start.astimezone(ZoneInfo("UTC")),
-                                        end_at=local_end.astimezone(ZoneInfo("UTC"))))
+        local_end = local_start + timedelta(minutes=minutes)
+        holiday = calendar.holiday_on(local_start.date()) if calendar is not None else None
+        proposed.append(ProposedMeeting(meeting=meeting, start_at=local_start.replace(tzinfo=tz).astimezone(UTC),
+                                        end_at=local_end.replace(tzinfo=tz).astimezone(UTC), holiday=holiday))
     return proposed

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.conferences.models import Draft, Kind, MaterialLink
 from bot.conferences.views import LOCATION_MAX, SURVEY_MAX, TEXT_MAX, TITLE_MAX, UNIT_MAX
+from bot.dates import UnclearDate, form_moment
 from bot.i18n import t
 from bot.ui import esc
 
@@ -35,14 +36,16 @@ def text(values: dict[str, Any], name: str, limit: int, errors: dict[str, str], 
     return value
 
 
-def moment(values: dict[str, Any], name: str, errors: dict[str, str], lang: str) -> datetime | None:
-    value = values.get(name)
-    if value is None or value == "":
+def moment(values: dict[str, Any], name: str, errors: dict[str, str], lang: str, now: datetime,
+           tz: Any) -> datetime | None:
+    """A picked or typed date and time ("nästa tisdag 9"), read by the one date parser."""
+    try:
+        value = form_moment(values.get(name), now, tz)
+    except UnclearDate as exc:
+        errors[name] = exc.render(lang)
+        return None
+    if value is None:
         errors[name] = t(lang, "errors.required")
-        return None
-    if not isinstance(value, datetime) or value.tzinfo is None:
-        errors[name] = t(lang, "conf.errors.invalid")
-        return None
     return value
 
 
@@ -100,7 +103,7 @@ def checked(values: dict[str, Any], name: str) -> bool:
     return "yes" in ([raw] if isinstance(raw, str) else raw)
 
 
-def meeting_draft(values: dict[str, Any], lang: str, now: datetime,
+def meeting_draft(values: dict[str, Any], lang: str, now: datetime, tz: Any,
                   previous_start: datetime | None = None) -> tuple[Draft | None, dict[str, str]]:
     """Check a create or edit form. A start in the past is only an error when the start was changed."""
     errors: dict[str, str] = {}
@@ -117,8 +120,8 @@ def meeting_draft(values: dict[str, Any], lang: str, now: datetime,
     if survey is not None and not survey.isdigit():  # the surveys capability numbers its surveys
         errors["survey"] = t(lang, "conf.errors.survey_number")
     seats = capacity(values, errors, lang)
-    start = moment(values, "start", errors, lang)
-    end = moment(values, "end", errors, lang)
+    start = moment(values, "start", errors, lang, now, tz)
+    end = moment(values, "end", errors, lang, now, tz)
     if start is not None and start != previous_start:
         if start < now:
             errors["start"] = t(lang, "conf.errors.start_past")

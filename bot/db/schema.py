@@ -40,6 +40,7 @@ users = Table(
     Column("lang", String(2), nullable=True),
     Column("municipality", String(100), nullable=True),
     Column("school", String(100), nullable=True),
+    utc_column("greeted_at"),  # first welcome in the Messages tab (migration 0007)
     utc_column("created_at", nullable=False),
     utc_column("updated_at", nullable=False),
 )
@@ -70,7 +71,7 @@ due_items = Table(
     Index("ix_due_items_pending", "done_at", "due_at"),
 )
 
-# --- shared by every instance (0007_shared_state); times are epoch seconds so SQL can compare them ---
+# --- shared by every instance (0008_shared_state); times are epoch seconds so SQL can compare them ---
 
 deliveries_seen = Table(
     "deliveries_seen",

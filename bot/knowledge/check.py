@@ -10,6 +10,7 @@ from bot.conferences.templates import check_templates as check_meetings
 from bot.i18n import load_locale_files, placeholders
 from bot.knowledge.loader import Problem, load_knowledge_base
 from bot.knowledge.review import review_problems
+from bot.schoolyear import check_templates as check_calendars
 from bot.surveys.templates import check_templates as check_surveys
 
 
@@ -30,9 +31,9 @@ def check_locales(locale_dir: Path) -> list[Problem]:
 
 
 def check_templates(content_dir: Path) -> list[Problem]:
-    """The survey and meeting templates, checked by the capabilities that read them."""
+    """The survey and meeting templates and the school calendars, checked by the modules that read them."""
     problems: list[Problem] = []
-    for folder, check in (("surveys", check_surveys), ("meetings", check_meetings)):
+    for folder, check in (("surveys", check_surveys), ("meetings", check_meetings), ("calendar", check_calendars)):
         for problem in check(content_dir / folder):
             problems.append(problem if isinstance(problem, Problem)
                             else Problem(str(content_dir / folder), 1, "error", str(problem)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.interactions import Registry
-from bot.questions import flows
+from bot.questions import flows, welcome
 from bot.questions.service import ensure_engine
 from bot.users import Role
 
@@ -18,4 +18,5 @@ def register(registry: Registry) -> None:
     registry.action("q:ask", flows.on_ask)
     registry.action("q:forward", flows.on_forward)
     registry.action("q:noforward", flows.on_no_forward)
+    registry.action(welcome.ACTION, welcome.on_suggested)
     registry.setup(ensure_engine)

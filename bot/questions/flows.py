@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.errors import UserError
 from bot.i18n import t
+from bot.ids import is_id
 from bot.interactions import ActionEvent, CommandRequest
 from bot.knowledge import Article
 from bot.questions import live, service
@@ -92,11 +93,8 @@ async def on_no_forward(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outc
     return [Reply(message=Message(text=t(actor.lang, "questions.not_forwarded")))]
 
 
-MAX_ID_DIGITS = 18  # a database id fits in 64 bits; anything longer is not a value the bot sent
-
-
 def _is_id(value: str) -> bool:
-    return value.isdigit() and len(value) <= MAX_ID_DIGITS
+    return is_id(value)
 
 
 def _question_id(value: str) -> int:

@@ -38,7 +38,7 @@ async def load_engine(bot: Bot) -> Engine:
     bot.state[CONTENT_VERSION] = await versions.current(bot.db, CONTENT_VERSION_NAME)
     engine = await asyncio.to_thread(build_engine, content)
     install_engine(bot, engine, fingerprint)
-    log.info("knowledge base indexed: %d articles", len(engine.kb.articles))
+    log.debug("knowledge base indexed: %d articles", len(engine.kb.articles))
     return engine
 
 

@@ -6,7 +6,7 @@ import re
 
 from bot.i18n import t
 from bot.knowledge import Article
-from bot.ui import Actions, Button, Context, Divider, Header, Message, Text, esc
+from bot.ui import Actions, Button, Context, Divider, Header, Markdown, Message, Text, esc
 
 _HEADING = re.compile(r"^#{1,6}\s*(.+)$", re.M)
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -35,7 +35,7 @@ def answer_message(article: Article, lang: str, question_id: int | None, other_l
     """The answer card; feedback buttons only when it answers a logged question."""
     blocks: list = [
         Header(text=esc(article.title)),
-        Text(text=esc(article.summary)),
+        Markdown(text=esc(article.summary), fallback=markdown_to_mrkdwn(article.summary)),
     ]
     if other_language:
         blocks.append(Context(text=t(lang, "questions.other_language")))
@@ -66,7 +66,7 @@ def unsure_message(lang: str, question_id: int, closest: list[Article], can_forw
 def article_document(article: Article, lang: str) -> Message:
     return Message(text=article.title, blocks=[
         Header(text=esc(article.title)),
-        Text(text=markdown_to_mrkdwn(article.body)),
+        Markdown(text=esc(article.body), fallback=markdown_to_mrkdwn(article.body)),
         Divider(),
         Context(text=sources_text(article, lang)),
         Context(text=t(lang, "questions.updated", date=article.updated.isoformat())),

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 from sqlalchemy import and_, func, select
 
+from bot import dates
 from bot.db.engine import as_utc
 from bot.errors import UserError
 from bot.i18n import t
@@ -55,16 +56,17 @@ def school_year_start(today: date) -> date:
     return date(today.year if today.month >= 7 else today.year - 1, 7, 1)
 
 
-def parse_day(text: str) -> date:
+def parse_day(text: str, today: date) -> date:
+    """Through the one date parser (bot/dates.py), looking back: "1/8" is the latest 1 August."""
     try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
+        return dates.parse_day(text, today)
+    except dates.UnclearDate:
         raise UserError("report.errors.date", text=text) from None
 
 
 def parse_period(first: str | None, last: str | None, municipality: str | None, today: date) -> Period:
-    last_day = parse_day(last) if last else today
-    first_day = parse_day(first) if first else school_year_start(last_day)
+    last_day = parse_day(last, today) if last else today
+    first_day = parse_day(first, today) if first else school_year_start(last_day)
     if first_day > last_day:
         raise UserError("report.errors.order")
     return Period(first_day=first_day, last_day=last_day, municipality=(municipality or "").strip() or None)

@@ -26,6 +26,8 @@ def register(registry: Registry) -> None:
     registry.action("survey:results", flows.on_results)
     registry.action("survey:nudge", flows.on_nudge)
     registry.action("survey:close", flows.on_close)
+    registry.action("survey:close_confirmed", flows.on_close_confirmed)
+    registry.action("survey:keep_open", flows.on_keep_open)
     registry.action("survey:stop", flows.on_stop)
     registry.action("survey:link", flows.on_link)
     registry.action("survey:unlink", flows.on_unlink)

@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from bot.db.engine import sqlite_path
 from bot.errors import UserError
-from bot.messaging import MessageRef
+from bot.messaging import MessageRef, NotInChannel
 from bot.scheduler import schedule
+from bot.schoolyear import school_calendar
 from bot.surveys import service
 from bot.surveys.charts import render_chart
 from bot.surveys.models import Audience, Status, Survey
@@ -57,12 +58,27 @@ async def open_survey(bot: Bot, survey_id: int, now: datetime) -> bool:
     for channel in survey.audience.channels:
         try:
             await post_in_channel(bot, survey_id, channel)
+        except NotInChannel:  # retrying would fail the same way: tell the lead what to do
+            log.warning("not invited to %s: survey %s not posted there", channel, survey_id)
+            await tell_not_in_channel(bot, survey.created_by, channel)
         except Exception:
             log.exception("posting survey %s in %s failed; retrying as a due item", survey_id, channel)
             async with bot.db.write() as conn:
                 await schedule(conn, "survey.post", service.due_key(survey_id, "post", channel),
                                now + timedelta(seconds=30), {"survey_id": survey_id, "channel": channel})
     return True
+
+
+async def tell_not_in_channel(bot: Bot, user_id: str, channel: str) -> None:
+    from bot.i18n import t
+    from bot.ui import Message, Text
+
+    actor = await bot.actor(user_id)
+    text = t(actor.lang, "errors.not_in_channel", channel=f"<#{channel}>")
+    try:
+        await bot.messenger.dm(user_id, Message(text=text, blocks=[Text(text=f":warning: {text}")]))
+    except Exception:
+        log.exception("could not tell %s that the bot is not in %s", user_id, channel)
 
 
 async def post_in_channel(bot: Bot, survey_id: int, channel: str) -> None:
@@ -110,7 +126,7 @@ async def live_update(bot: Bot, survey_id: int) -> None:
 
 async def close_survey(bot: Bot, survey_id: int, now: datetime, by: Actor | None = None) -> Survey | None:
     """Close once; mark the channel messages closed at once (DMs follow as paced due items)."""
-    closed = await service.close(bot.db, survey_id, now, bot.settings.tz, by)
+    closed = await service.close(bot.db, survey_id, now, bot.settings.tz, by, school_calendar(bot.settings))
     if closed is None:
         return None
     for channel, ts in await service.channel_messages(bot.db, survey_id):

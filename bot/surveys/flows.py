@@ -7,12 +7,16 @@ the role here AND in the core functions, so a forged button or form payload is r
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING, Any
 
+from bot.channels import resolve_channels
+from bot.dates import UnclearDate, form_moment, parse_when
 from bot.errors import UserError
 from bot.i18n import t
+from bot.ids import is_id, parse_id
 from bot.interactions import ActionEvent, CommandRequest, FormSubmission
+from bot.schoolyear import holiday_note, school_calendar
 from bot.surveys import delivery, link_flows, service
 from bot.surveys.charts import render_chart
 from bot.surveys.models import (
@@ -26,7 +30,7 @@ from bot.surveys.models import (
     Status,
     SurveyDraft,
 )
-from bot.surveys.parsing import parse_poll, parse_questions
+from bot.surveys.parsing import parse_poll, parse_questions, split_closing
 from bot.surveys.results import QuestionResult
 from bot.surveys.templates import Template, load_templates
 from bot.surveys.validation import draft_problems
@@ -41,7 +45,10 @@ from bot.surveys.views import (
     survey_list_message,
 )
 from bot.ui import (
+    Actions,
     Block,
+    Button,
+    Context,
     FormErrors,
     Message,
     OpenForm,
@@ -59,6 +66,7 @@ if TYPE_CHECKING:
     from bot.runtime import Bot
 
 log = logging.getLogger(__name__)
+POLL_CLOSING_TIME = time(16, 0)  # "stänger fredag": at the end of that school day
 
 
 def respondent_of(actor: Actor) -> Respondent:
@@ -70,16 +78,16 @@ def _reply(text: str) -> list[Outcome]:
 
 
 def _survey_id(text: str) -> int:
-    cleaned = text.strip().lstrip("#")
-    if not cleaned.isdigit():
+    number = parse_id(text.strip().lstrip("#"))
+    if number is None:
         raise UserError("surveys.results.usage")
-    return int(cleaned)
+    return number
 
 
 def _parts(value: str, count: int) -> list[str]:
     """A button value "12:34:..." split in `count` parts; the leading ids must be numbers."""
     parts = value.split(":", count - 1)
-    if len(parts) != count or not all(part.isdigit() for part in parts[:2 if count > 2 else count]):
+    if len(parts) != count or not all(is_id(part) for part in parts[:2 if count > 2 else count]):
         raise UserError("surveys.answer.invalid")
     return parts
 
@@ -96,7 +104,16 @@ async def _create_and_open(bot: Bot, actor: Actor, draft: SurveyDraft) -> list[O
     if draft.opens_at is None or draft.opens_at <= now:
         await delivery.open_survey(bot, survey_id, now)
     survey = await service.get_survey(bot.db, survey_id)
-    return [Reply(message=created_message(survey, actor.lang, bot.settings.tz))]
+    message = created_message(survey, actor.lang, bot.settings.tz)
+    calendar, tz = school_calendar(bot.settings), bot.settings.tz
+    for when in (draft.opens_at, draft.closes_at):  # allowed, but never without the lead knowing
+        note = holiday_note(calendar, when, tz, actor.lang, now) if when is not None else None
+        if note:
+            message.blocks.append(Context(text=f":warning: {note}"))
+    if draft.repeat != Repeat.none and calendar is not None:
+        message.blocks.append(Context(text=t(actor.lang, "surveys.created.holidays_skipped",
+                                             calendar=esc(calendar.name))))
+    return [Reply(message=message)]
 
 
 async def poll_command(bot: Bot, actor: Actor, rest: str, request: CommandRequest) -> list[Outcome]:
@@ -106,9 +123,14 @@ async def poll_command(bot: Bot, actor: Actor, rest: str, request: CommandReques
         raise UserError("surveys.poll.usage")
     if not request.channel:
         raise UserError("surveys.poll.no_channel")
+    rest, closing = split_closing(rest)
+    closes_at = None
+    if closing is not None:  # `... stänger fredag 15`
+        closes_at = parse_when(closing, bot.clock.now(), bot.settings.tz, default_time=POLL_CLOSING_TIME)
     question = parse_poll(rest)
     draft = SurveyDraft(kind="poll", title=clip(question.text, MAX_TITLE) or "–", lang=actor.lang,
-                        questions=[question], audience=Audience(channels=[request.channel]))
+                        questions=[question], audience=Audience(channels=[request.channel]),
+                        closes_at=closes_at.astimezone(UTC) if closes_at else None)
     try:
         return await _create_and_open(bot, actor, draft)
     except service.DraftInvalid as exc:
@@ -162,19 +184,31 @@ def _form_draft(bot: Bot, actor: Actor, values: dict[str, Any]) -> tuple[SurveyD
         audience=Audience(channels=list(values.get("audience_channels") or []),
                           users=list(values.get("audience_users") or []),
                           members_of=list(values.get("audience_members_of") or [])),
-        anonymity=anonymity, opens_at=_aware(values.get("opens_at")), closes_at=_aware(values.get("closes_at")),
+        anonymity=anonymity, opens_at=_moment(bot, values, "opens_at", errors, lang),
+        closes_at=_moment(bot, values, "closes_at", errors, lang),
         show_results=values.get("show_results") == "yes", repeat=repeat, template=template.id if template else None)
     return draft, errors
 
 
-def _aware(value: Any) -> datetime | None:
-    """Form times arrive in the bot's time zone; everything is stored in UTC."""
-    return value.astimezone(UTC) if isinstance(value, datetime) else None
+def _moment(bot: Bot, values: dict[str, Any], name: str, errors: dict[str, str], lang: str) -> datetime | None:
+    """A picked or typed time ("imorgon kl 8") in the bot's time zone, stored in UTC; an unclear one is an
+    error next to its field, never silently "now"."""
+    try:
+        value = form_moment(values.get(name), bot.clock.now(), bot.settings.tz)
+    except UnclearDate as exc:
+        errors[name] = exc.render(lang)
+        return None
+    return value.astimezone(UTC) if value is not None else None
 
 
 async def create_submitted(bot: Bot, actor: Actor, submission: FormSubmission) -> list[Outcome]:
     require_lead(actor)
-    draft, errors = _form_draft(bot, actor, submission.values)
+    channel_errors: dict[str, str] = {}
+    values = {**submission.values}
+    for name in ("audience_channels", "audience_members_of"):  # one channel rule for every form
+        values[name] = await resolve_channels(bot, values, name, channel_errors, actor.lang)
+    draft, errors = _form_draft(bot, actor, values)
+    errors.update(channel_errors)
     if draft is not None:
         for field, problem in draft_problems(draft, bot.clock.now()).items():
             errors.setdefault(field, problem.render(actor.lang))
@@ -304,11 +338,34 @@ async def on_results(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome
 
 async def on_nudge(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
     require_lead(actor)
-    count = await delivery.nudge(bot, actor, _survey_id(event.value), bot.clock.now())
-    return _reply(t(actor.lang, "surveys.nudge.queued", count=count))
+    now = bot.clock.now()
+    count = await delivery.nudge(bot, actor, _survey_id(event.value), now)
+    lines = [t(actor.lang, "surveys.nudge.queued", count=count)]
+    holiday = holiday_note(school_calendar(bot.settings), now, bot.settings.tz, actor.lang, now)
+    if holiday:  # sent as asked, but the lead should know many are on holiday
+        lines.append(f":warning: {holiday}")
+    return _reply("\n".join(lines))
 
 
 async def on_close(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    """"Stäng nu" asks first: closing cannot be undone, and for an anonymous survey it destroys the key."""
+    require_lead(actor)
+    survey = await service.get_survey(bot.db, _survey_id(event.value))
+    if survey.status == Status.closed:
+        return _reply(t(actor.lang, "surveys.close.already"))
+    key = "surveys.close.confirm_anonymous" if survey.anonymity == Anonymity.anonymous else "surveys.close.confirm"
+    text = t(actor.lang, key, id=survey.id, title=esc(survey.title_in(actor.lang)), count=survey.respondent_count)
+    return [Reply(message=Message(text=text, blocks=[Text(text=text), Actions(buttons=[
+        Button(label=t(actor.lang, "surveys.close.yes"), action="survey:close_confirmed", value=str(survey.id),
+               style="danger"),
+        Button(label=t(actor.lang, "surveys.close.no"), action="survey:keep_open", value=str(survey.id))])]))]
+
+
+async def on_keep_open(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
+    return _reply(t(actor.lang, "surveys.close.kept"))
+
+
+async def on_close_confirmed(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
     require_lead(actor)
     closed = await delivery.close_survey(bot, _survey_id(event.value), bot.clock.now(), by=actor)
     if closed is None:

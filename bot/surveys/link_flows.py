@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.errors import UserError
 from bot.i18n import t, words
+from bot.ids import parse_id
 from bot.surveys import service
 from bot.surveys.links import create_link, link_url, revoke_links
 from bot.surveys.models import Status
@@ -21,10 +22,10 @@ REVOKE_ACTION = "survey:unlink"
 
 
 def _number(text: str) -> int:
-    cleaned = text.strip().lstrip("#")
-    if not cleaned.isdigit():
+    number = parse_id(text.strip().lstrip("#"))
+    if number is None:
         raise UserError("web.link.usage")
-    return int(cleaned)
+    return number
 
 
 def _reply(text: str, *more: Block) -> list[Outcome]:

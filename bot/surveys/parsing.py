@@ -29,6 +29,18 @@ def split_quoted(text: str) -> list[str]:
         raise UserError("surveys.poll.unbalanced") from None
 
 
+_CLOSING = re.compile(r"\s(?:stänger|stängs|closes|closing)\s+(?P<when>[^\"]+)$", re.IGNORECASE)
+
+
+def split_closing(text: str) -> tuple[str, str | None]:
+    """`"Fråga?" "A" "B" stänger fredag 15` -> the poll text and "fredag 15" (only after the last quote)."""
+    normalized = text.translate(_QUOTES)
+    match = _CLOSING.search(normalized)
+    if match is None or normalized.count('"') % 2 or match.start() < normalized.rfind('"'):
+        return text, None
+    return normalized[:match.start()].rstrip(), match.group("when").strip()
+
+
 def parse_poll(text: str) -> QuestionDraft:
     """The question and its options. Without options the poll is a yes/no question."""
     parts = split_quoted(text)

@@ -21,6 +21,7 @@ from bot.db.engine import as_utc
 from bot.db.schema import due_items
 from bot.errors import UserError
 from bot.scheduler import schedule, schedule_many, unschedule
+from bot.schoolyear import SchoolCalendar
 from bot.surveys.anonymity import new_key, respondent_hash
 from bot.surveys.models import (
     MAX_TEXT_ANSWER,
@@ -446,7 +447,9 @@ def add_period(value: datetime, repeat: Repeat, tz: Any) -> datetime:
     return local.replace(year=year, month=month, day=day).astimezone(UTC)
 
 
-async def _next_in_series(conn: AsyncConnection, survey: Survey, now: datetime, tz: Any) -> int | None:
+async def _next_in_series(conn: AsyncConnection, survey: Survey, now: datetime, tz: Any,
+                          school: SchoolCalendar | None = None) -> int | None:
+    """The next round of a repeating pulse; rounds that would open in a school holiday are skipped."""
     if survey.series_id is None or survey.closes_at is None:
         return None
     series = (await conn.execute(select(survey_series).where(survey_series.c.id == survey.series_id))).mappings().first()
@@ -454,9 +457,10 @@ async def _next_in_series(conn: AsyncConnection, survey: Survey, now: datetime, 
         return None
     repeat = Repeat(series["repeat"])
     opens_at, closes_at = survey.opens_at, survey.closes_at
-    while True:
+    for _ in range(200):
         opens_at, closes_at = add_period(opens_at, repeat, tz), add_period(closes_at, repeat, tz)
-        if closes_at > now:
+        in_holiday = school is not None and school.holiday_on(opens_at.astimezone(tz).date()) is not None
+        if closes_at > now and not in_holiday:
             break
     draft = SurveyDraft(kind=survey.kind, title=survey.title, title_translations=survey.title_translations,
                         lang=survey.lang, anonymity=survey.anonymity, show_results=survey.show_results,
@@ -468,7 +472,8 @@ async def _next_in_series(conn: AsyncConnection, survey: Survey, now: datetime, 
     return await _insert_survey(conn, draft, survey.created_by, now, survey.series_id)
 
 
-async def close(db: Database, survey_id: int, now: datetime, tz: Any, by: Actor | None = None) -> Survey | None:
+async def close(db: Database, survey_id: int, now: datetime, tz: Any, by: Actor | None = None,
+                school: SchoolCalendar | None = None) -> Survey | None:
     """Close a survey exactly once and destroy what could link answers to people.
 
     Returns the closed survey, or None when it was already closed. A scheduled survey that never
@@ -511,7 +516,7 @@ async def close(db: Database, survey_id: int, now: datetime, tz: Any, by: Actor 
             for message_id in dm_ids:
                 await schedule(conn, "survey.dm_closed", due_key(survey_id, "closed-dm", message_id), now,
                                {"survey_id": survey_id, "message_id": message_id})
-        next_id = await _next_in_series(conn, survey, now, tz)
+        next_id = await _next_in_series(conn, survey, now, tz, school)
         if by is not None:
             await audit(conn, by.user_id, "survey.close", survey_id=survey_id, next_survey_id=next_id)
         closed = await load_survey(conn, survey_id)

@@ -252,3 +252,17 @@ def pupil_app(bot: Bot, **limits: int) -> web.Application:
     add_routes(app, bot, **limits)
     app.router.add_get("/healthz", healthz_handler(bot))
     return app
+
+
+async def serve_pupil_pages(bot: Bot, port: int) -> web.AppRunner | None:
+    """The pupil pages (and GET /healthz) on PORT beside Socket Mode or the console; a busy port is
+    logged, not fatal, because the rest of the bot works without them."""
+    runner = web.AppRunner(pupil_app(bot), access_log_class=PrivateAccessLogger)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "0.0.0.0", port).start()
+    except OSError as exc:
+        log.error("pupil survey pages not served: port %s: %s", port, exc)
+        await runner.cleanup()
+        return None
+    return runner
