@@ -76,6 +76,7 @@ async def _web(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    logging.getLogger("alembic").setLevel(logging.INFO)  # asked for: say which migrations ran
     await upgrade(settings.database_url)
     print("database is up to date")
     return 0

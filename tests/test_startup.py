@@ -56,9 +56,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def migrated(env: dict[str, str], cwd: Path) -> dict[str, str]:
+    """`make run` migrates first (`samsyv db upgrade`): `run` and `console` only check the schema."""
+    subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], cwd=cwd, env=env, check=True,
+                   capture_output=True, timeout=120)
+    return env
+
+
 def test_console_with_closed_stdin_exits_non_zero_with_one_line_and_no_migration_logs(clean_env: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite+aiosqlite:///{clean_env / 'samsyv.db'}",
-           "PORT": str(free_port()), "HOME": str(clean_env)}
+    env = migrated({"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite+aiosqlite:///{clean_env / 'samsyv.db'}",
+                    "PORT": str(free_port()), "HOME": str(clean_env)}, clean_env)
     result = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=clean_env, env=env, stdin=subprocess.DEVNULL,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
@@ -68,8 +75,8 @@ def test_console_with_closed_stdin_exits_non_zero_with_one_line_and_no_migration
 
 def test_console_serves_the_pupil_pages_on_port(clean_env: Path) -> None:
     port = free_port()
-    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite+aiosqlite:///{clean_env / 'samsyv.db'}",
-           "PORT": str(port), "HOME": str(clean_env)}
+    env = migrated({"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite+aiosqlite:///{clean_env / 'samsyv.db'}",
+                    "PORT": str(port), "HOME": str(clean_env)}, clean_env)
     script = ("import socket,time\n"
               "for _ in range(200):\n"
               "    try:\n"
