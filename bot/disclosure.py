@@ -45,6 +45,17 @@ TOTAL: GroupKey = ()
 
 
 class Thresholds(Protocol):
+    @property
+    def min_group_size(self) -> int: ...
+
+    @property
+    def min_group_size_pupils(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Thresholds given directly (tests, tools) rather than from the settings."""
+
     min_group_size: int
     min_group_size_pupils: int
 
@@ -52,6 +63,11 @@ class Thresholds(Protocol):
 def threshold(settings: Thresholds, pupils: bool) -> int:
     """MIN_GROUP_SIZE, or MIN_GROUP_SIZE_PUPILS when the group or the audience includes pupils."""
     return max(settings.min_group_size, settings.min_group_size_pupils) if pupils else settings.min_group_size
+
+
+def count_threshold(settings: Thresholds) -> int:
+    """For a count shown before the answers are known (a live count of an open survey): the larger one."""
+    return threshold(settings, pupils=True)
 
 
 def includes_pupils(roles: Iterable[str | None]) -> bool:

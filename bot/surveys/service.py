@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.db import Database
 from bot.db.engine import as_utc
 from bot.db.schema import due_items
+from bot.disclosure import Limits
 from bot.errors import UserError
 from bot.scheduler import schedule, unschedule
 from bot.schoolyear import SchoolCalendar
@@ -38,11 +39,12 @@ from bot.surveys.models import (
     Survey,
     SurveyDraft,
 )
-from bot.surveys.results import AnswerRow, SurveyResults, survey_results, trend_point
+from bot.surveys.results import AnswerRow, SurveyResults, survey_results, survey_threshold, trend_point
 from bot.surveys.tables import (
     survey_answers,
     survey_audience,
     survey_keys,
+    survey_links,
     survey_messages,
     survey_questions,
     survey_respondents,
@@ -555,21 +557,34 @@ async def stop_series(db: Database, actor: Actor, survey_id: int, now: datetime)
 # --- results ----------------------------------------------------------------------------------------
 
 async def _rows(conn: AsyncConnection, survey_id: int) -> list[AnswerRow]:
-    rows = (await conn.execute(select(survey_answers.c.question_id, survey_answers.c.value, survey_answers.c.role)
+    rows = (await conn.execute(select(survey_answers.c.question_id, survey_answers.c.value, survey_answers.c.role,
+                                      survey_answers.c.municipality)
                                .where(survey_answers.c.survey_id == survey_id))).all()
-    return [AnswerRow(question_id=r.question_id, value=r.value, role=r.role) for r in rows]
+    return [AnswerRow(question_id=r.question_id, value=r.value, role=r.role, municipality=r.municipality)
+            for r in rows]
 
 
-async def results(db: Database, actor: Actor | None, survey_id: int, min_group_size: int) -> SurveyResults:
+async def has_pupil_link(conn: AsyncConnection, survey_id: int) -> bool:
+    """A pupils' web link (even a revoked one) means the audience includes pupils."""
+    return (await conn.execute(select(survey_links.c.id).where(survey_links.c.survey_id == survey_id)
+                               .limit(1))).first() is not None
+
+
+async def results(db: Database, actor: Actor | None, survey_id: int, min_group_size: int,
+                  min_group_size_pupils: int | None = None) -> SurveyResults:
     """Results for leads (actor None: the bot itself, e.g. the summary at close), with the trend of a
-    repeating pulse: the same question (by position) in earlier instances."""
+    repeating pulse: the same question (by position) in earlier instances. The threshold is the pupils'
+    one when the survey's answers or audience include pupils (`bot.disclosure.threshold`)."""
     if actor is not None:
         require_lead(actor)
+    limits = Limits(min_group_size=min_group_size, min_group_size_pupils=min_group_size_pupils or min_group_size)
     async with db.read() as conn:
         survey = await load_survey(conn, survey_id)
         if survey is None:
             raise UserError("surveys.not_found", id=survey_id)
-        computed = survey_results(survey, await _rows(conn, survey_id), min_group_size)
+        rows = await _rows(conn, survey_id)
+        k = survey_threshold(limits, rows, await has_pupil_link(conn, survey_id))
+        computed = survey_results(survey, rows, k)
         if survey.series_id is not None:
             ids = (await conn.execute(select(surveys.c.id).where(and_(
                 surveys.c.series_id == survey.series_id, surveys.c.id <= survey_id,
@@ -580,11 +595,12 @@ async def results(db: Database, actor: Actor | None, survey_id: int, min_group_s
                 if earlier is None:
                     continue
                 rows = await _rows(conn, earlier_id)
+                earlier_k = survey_threshold(limits, rows, await has_pupil_link(conn, earlier_id))
                 for result in computed.questions:
                     same = next((q for q in earlier.questions if q.position == result.question.position
                                  and q.kind == result.question.kind), None)
                     if same is None or not (same.kind.is_scale or same.kind == QuestionKind.yesno):
                         continue
-                    values = [r.value for r in rows if r.question_id == same.id]
-                    result.trend.append(trend_point(earlier, same, values, min_group_size))
+                    mine = [r for r in rows if r.question_id == same.id]
+                    result.trend.append(trend_point(earlier, same, mine, earlier_k))
     return computed
