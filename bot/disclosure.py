@@ -139,12 +139,17 @@ class Decision:
                         scope=tuple(sorted(set(self.scope) | set(key_of(**where)))))
 
     def export_attributes(self, attributes: Mapping[str, str | None]) -> dict[str, str]:
-        """The attributes a row-level export may print for a person with these attributes: the full
-        combination when that cell is shown, else the municipality alone when it is shown, else nothing.
-        Each class of rows this makes is a shown group minus shown groups, so it reveals nothing the
-        shown figures do not."""
+        """The attributes a row-level export may print for a person with these attributes.
+
+        When some municipality (or combination) is shown: the full combination when that cell is shown,
+        else the municipality alone when it is shown, else nothing. When none is: the role when it is
+        shown, else nothing. Either way each class of rows with the same printed attributes is a shown
+        group minus shown groups, so the rows reveal nothing the shown figures do not."""
         municipality = attributes.get("municipality")
         role = attributes.get("role")
+        by_place = any(g.shown and "municipality" in dict(g.key) for g in self.groups.values())
+        if not by_place:
+            return {"role": role} if role and self.shown(role=role) else {}
         if municipality and role and self.shown(municipality=municipality, role=role):
             return {"municipality": municipality, "role": role}
         if municipality and self.shown(municipality=municipality):

@@ -26,7 +26,7 @@ PUPIL = "UPUPIL7"
 async def seed(bot: Bot) -> int:
     survey_id, _ = await make_survey(bot, title="Elevpuls", anonymity="anonymous", opens_at=T0, respondents=5,
                                      questions=[("yesno", "Har du gjort prao?", [])], answers=[
-        {"q": 0, "value": v, "role": "pupil", "municipality": "Göteborg"} for v in ("yes", "yes", "no", "yes", "yes")])
+        {"q": 0, "value": v, "role": "staff", "municipality": "Göteborg"} for v in ("yes", "yes", "no", "yes", "yes")])
     await make_meeting(bot, title="Processträff 3", start=T0 + timedelta(days=2), invited=["U1", "U2"],
                        rsvps={"U1": "yes"})
     await log_question(bot, at=T0, question="Vad är prao?", answered=True, helpful=True)

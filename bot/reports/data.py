@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.conferences.tables import conference_invitees, conference_rsvps, conferences
 from bot.db.engine import as_utc
 from bot.i18n import t
-from bot.surveys.tables import survey_answers, survey_audience, survey_questions, surveys
+from bot.surveys.tables import survey_answers, survey_audience, survey_links, survey_questions, surveys
 
 
 class QuestionInfo(BaseModel):
@@ -50,6 +50,7 @@ class SurveyInfo(BaseModel):
     respondent_count: int = 0
     invited: int | None = None  # people asked, where known
     created_by: str
+    has_pupil_link: bool = False  # a pupils' web link: the audience includes pupils
     questions: list[QuestionInfo] = Field(default_factory=list)
 
     @property
@@ -126,17 +127,20 @@ async def list_surveys(conn: AsyncConnection, since: datetime | None = None,
     ids = [row["id"] for row in rows]
     questions = await _questions(conn, ids)
     audience_counts: dict[int, int] = {}
+    linked: set[int] = set()
     if ids:
         counted = await conn.execute(select(survey_audience.c.survey_id, func.count()).where(
             survey_audience.c.survey_id.in_(ids)).group_by(survey_audience.c.survey_id))
         audience_counts = {sid: int(n) for sid, n in counted.all()}
+        linked = set((await conn.execute(select(survey_links.c.survey_id).where(
+            survey_links.c.survey_id.in_(ids)))).scalars().all())
     return [SurveyInfo(
         id=row["id"], series_id=row["series_id"], kind=row["kind"], title=row["title"], lang=row["lang"],
         anonymity=row["anonymity"], status=row["status"], opens_at=as_utc(row["opens_at"]),
         closes_at=_opt(row["closes_at"]), closed_at=_opt(row["closed_at"]),
         respondent_count=int(row["respondent_count"] or 0),
         invited=_invited(row["audience"], audience_counts.get(row["id"], 0)), created_by=row["created_by"],
-        questions=questions[row["id"]]) for row in rows]
+        has_pupil_link=row["id"] in linked, questions=questions[row["id"]]) for row in rows]
 
 
 async def load_survey(conn: AsyncConnection, survey_id: int) -> SurveyInfo | None:

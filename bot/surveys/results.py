@@ -69,12 +69,12 @@ class SurveyResults(BaseModel):
     min_group_size: int = 1
 
 
-def _values(kind: QuestionKind, question: Question) -> list[str]:
+def _values(kind: QuestionKind, option_count: int) -> list[str]:
     if kind.is_scale:
         return [str(v) for v in kind.scale_values()]
     if kind == QuestionKind.yesno:
         return ["yes", "no"]
-    return [str(i) for i in range(len(question.options))]
+    return [str(i) for i in range(option_count)]
 
 
 def _split(kind: QuestionKind, value: str) -> list[str]:
@@ -85,17 +85,29 @@ def _percent(count: int, total: int) -> float:
     return round(100.0 * count / total, 1) if total else 0.0
 
 
-def summarize_values(question: Question, values: list[str]) -> tuple[list[Bar], float | None, float | None]:
-    """Bars for every possible value (zeros included) and, for scales, mean and median."""
-    kind = question.kind
+def tally(kind: QuestionKind, option_count: int, values: list[str]) -> tuple[list[Bar], float | None, float | None]:
+    """Bars for every possible value (zeros included) and, for scales, mean and median: the one set of
+    maths for every output (reports use it too)."""
     counts: Counter[str] = Counter()
     for value in values:
         counts.update(_split(kind, value))
-    bars = [Bar(value=v, count=counts[v], percent=_percent(counts[v], len(values))) for v in _values(kind, question)]
-    if kind.is_scale and values:
-        numbers = [int(v) for v in values]
+    if kind == QuestionKind.text:
+        return [], None, None
+    keys = _values(kind, option_count)
+    keys += sorted(k for k in counts if k not in keys)
+    bars = [Bar(value=v, count=counts[v], percent=_percent(counts[v], len(values))) for v in keys]
+    numbers = [int(v) for v in values if v.isdigit()] if kind.is_scale else []
+    if numbers:
         return bars, round(statistics.fmean(numbers), 2), float(statistics.median(numbers))
     return bars, None, None
+
+
+def percent_yes(bars: list[Bar]) -> float | None:
+    return next((bar.percent for bar in bars if bar.value == "yes"), None)
+
+
+def summarize_values(question: Question, values: list[str]) -> tuple[list[Bar], float | None, float | None]:
+    return tally(question.kind, len(question.options), values)
 
 
 def survey_threshold(settings: Thresholds, rows: Iterable[AnswerRow], pupils: bool = False) -> int:
@@ -113,7 +125,7 @@ def _group(question: Question, name: str, values: list[str], shown: bool) -> Gro
     bars, mean, _ = summarize_values(question, values)
     result = GroupResult(name=name, n=len(values), hidden=False, mean=mean)
     if question.kind == QuestionKind.yesno:
-        result.percent_yes = bars[0].percent
+        result.percent_yes = percent_yes(bars)
     elif question.kind.has_options and bars:
         result.top_value = max(bars, key=lambda bar: bar.count).value
     return result
@@ -154,5 +166,5 @@ def trend_point(survey: Survey, question: Question, rows: list[AnswerRow], k: in
         bars, mean, _ = summarize_values(question, [row.value for row in rows])
         point.mean = mean
         if question.kind == QuestionKind.yesno:
-            point.percent_yes = bars[0].percent
+            point.percent_yes = percent_yes(bars)
     return point
