@@ -8,16 +8,26 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
+import sqlite3
 from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
-from bot.interactions import CommandRequest
+from bot.db.erasure import erasure_pending
+from bot.interactions import ActionEvent, CommandRequest
 from bot.reports.exports import export_file
 from bot.reports.report import gather, parse_period, render_html
-from bot.runtime import Bot, handle_command
+from bot.runtime import Bot, handle_action, handle_command
+from bot.scheduler import run_due
+from bot.surveys import delivery, service
+from bot.surveys.models import Anonymity, Audience, QuestionDraft, QuestionKind, Respondent, SurveyDraft
+from bot.surveys.tables import survey_answers, survey_keys
 from tests.test_reports_support import LEAD_ACTOR, make_survey
 
 T0 = datetime(2026, 2, 2, 9, 0, tzinfo=UTC)
@@ -25,6 +35,13 @@ T0 = datetime(2026, 2, 2, 9, 0, tzinfo=UTC)
 
 def csv_rows(content: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
+
+
+def file_bytes(path: Path) -> bytes:
+    """The database file and its write-ahead log, as bytes."""
+    wal = path.with_name(path.name.removesuffix("-wal") + "-wal")
+    main = path.with_name(path.name.removesuffix("-wal"))
+    return main.read_bytes() + (wal.read_bytes() if wal.exists() else b"") if path == main else path.read_bytes()
 
 
 def texts(outcomes: list[Any]) -> str:
@@ -77,3 +94,68 @@ async def test_break_2_no_municipality_and_role_combination_below_the_threshold_
     assert all(n >= 5 for n in printed.values())
     groups = {(g["dimension"], g["name"]): g["hidden"] for g in document["questions"][0]["groups"]}
     assert groups[("role", "counsellor")] and groups[("role", "staff")], "A minus staff = two people"
+
+
+# --- break 3: row order in the database after close ------------------------------------------------
+
+async def _answered_anonymous_survey(bot: Bot) -> tuple[int, list[tuple[int, str]]]:
+    """Eight pupils answer a scale (stored with role and municipality) and then a free text (without);
+    returns the survey and the rows as stored while open, in id order."""
+    draft = SurveyDraft(title="Trivsel", anonymity=Anonymity.anonymous, audience=Audience(channels=["C1"]),
+                        questions=[QuestionDraft(kind=QuestionKind.scale5, text="Hur trivs du?"),
+                                   QuestionDraft(kind=QuestionKind.text, text="Något mer?")])
+    survey_id = await service.create_survey(bot.db, LEAD_ACTOR, draft, bot.clock.now())
+    await delivery.open_survey(bot, survey_id, bot.clock.now())
+    scale, text = (await service.get_survey(bot.db, survey_id)).questions
+    for i in range(8):
+        pupil = Respondent(key=f"UPUPIL{i}", role="pupil", municipality="Mölndal" if i < 4 else "Ale")
+        await service.record_answer(bot.db, survey_id, scale.id, pupil, str(1 + i % 5), bot.clock.now())
+        await service.record_answer(bot.db, survey_id, text.id, pupil, f"Svar nummer {i}", bot.clock.now())
+    async with bot.db.read() as conn:
+        before = [(r.id, r.value) for r in (await conn.execute(
+            select(survey_answers.c.id, survey_answers.c.value).order_by(survey_answers.c.id))).all()]
+    return survey_id, before
+
+
+async def test_break_3_after_close_row_ids_and_times_no_longer_pair_a_free_text_with_its_writer(bot: Bot) -> None:
+    survey_id, before = await _answered_anonymous_survey(bot)
+    # While open, each free text sits right after its writer's scale answer.
+    assert [value for _, value in before][:4] == ["1", "Svar nummer 0", "2", "Svar nummer 1"]
+    await delivery.close_survey(bot, survey_id, bot.clock.now(), by=LEAD_ACTOR)
+    async with bot.db.read() as conn:
+        after = (await conn.execute(select(survey_answers).order_by(survey_answers.c.id))).mappings().all()
+    assert sorted(r["value"] for r in after) == sorted(value for _, value in before), "nothing lost"
+    assert [r["value"] for r in after] != [value for _, value in before], "re-inserted in a random order"
+    assert {r["created_at"] for r in after} == {after[0]["updated_at"]}, "one shared day for every row"
+    assert all(r["respondent"] is None and r["user_id"] is None for r in after)
+    texts_only = [r for r in after if r["value"].startswith("Svar")]
+    assert all(r["role"] is None and r["municipality"] is None for r in texts_only)
+
+
+# --- break 4: the WAL truncation that anonymity relies on -------------------------------------------
+
+async def test_break_4_a_busy_checkpoint_is_retried_logged_shown_and_finished_later(
+        bot: Bot, db_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    survey_id, _ = await _answered_anonymous_survey(bot)
+    async with bot.db.read() as conn:
+        key = (await conn.execute(select(survey_keys.c.secret))).scalar_one()
+    reader = sqlite3.connect(db_path)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM survey_answers").fetchone()  # holds a read snapshot of the log
+    try:
+        with caplog.at_level(logging.ERROR, logger="bot.db.erasure"):
+            outcomes = await handle_action(bot, LEAD_ACTOR, ActionEvent(action="survey:close", value=str(survey_id)))
+        assert "erasure pending" in caplog.text
+        assert "databasens logg kunde inte tömmas ännu" in texts(outcomes)
+        assert await erasure_pending(bot)
+        wal = db_path.with_name(db_path.name + "-wal")
+        assert key.encode() in file_bytes(wal), "positive control: the deleted key still sits in the log"
+    finally:
+        reader.rollback()
+        reader.close()
+    # The due-items loop retries until it succeeds.
+    bot.clock.advance(minutes=2)  # type: ignore[attr-defined]
+    while await run_due(bot, bot.clock.now()):
+        pass
+    assert not await erasure_pending(bot)
+    assert key.encode() not in file_bytes(db_path), "the survey key is gone from the file and from the log"

@@ -23,7 +23,6 @@ docs/privacy.md for how long they are kept.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import secrets
@@ -38,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.conferences.tables import conference_invitees, conference_messages, conference_rsvps, conferences
 from bot.db.engine import as_utc, sqlite_path
+from bot.db.erasure import erase_deleted
 from bot.db.schema import audit_log, due_items, metadata, users
 from bot.errors import Forbidden
 from bot.i18n import t
@@ -150,19 +150,7 @@ async def run_purge(bot: Bot, payload: dict[str, Any], due_at: datetime) -> None
 
 async def checkpoint(bot: Bot) -> None:
     """Move SQLite's write-ahead log into the file and empty it, so no old page outlives a deletion."""
-    path = sqlite_path(bot.settings.database_url)
-    if path is None:
-        return
-
-    def run() -> None:
-        with sqlite3.connect(path, timeout=5) as conn:
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.close()
-
-    try:
-        await asyncio.to_thread(run)
-    except Exception:
-        log.warning("WAL checkpoint failed; the next one catches up", exc_info=True)
+    await erase_deleted(bot, "a privacy deletion")
 
 
 # --- where a user id occurs ----------------------------------------------------------------------

@@ -6,14 +6,13 @@ or failing Slack call never holds the write lock or leaves half-stored state.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from bot.db.engine import sqlite_path
+from bot.db.erasure import erase_deleted
 from bot.disclosure import count_threshold
 from bot.errors import UserError
 from bot.messaging import MessageRef, NotInChannel
@@ -137,27 +136,8 @@ async def close_survey(bot: Bot, survey_id: int, now: datetime, by: Actor | None
                                        channel_message(closed, closed.lang, bot.settings.tz, count_threshold(bot.settings)))
         except Exception:
             log.exception("marking survey %s closed in %s failed", survey_id, channel)
-    await _truncate_wal(bot)
+    await erase_deleted(bot, f"closing survey {survey_id}")
     return closed
-
-
-async def _truncate_wal(bot: Bot) -> None:
-    """Empty SQLite's write-ahead log so no page image with a key or hash outlives the close."""
-    path = sqlite_path(bot.settings.database_url)
-    if path is None:
-        return
-
-    def checkpoint() -> None:
-        import sqlite3
-
-        with sqlite3.connect(path, timeout=5) as conn:
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.close()
-
-    try:
-        await asyncio.to_thread(checkpoint)
-    except Exception:
-        log.warning("WAL checkpoint after close failed; it is retried at the next close", exc_info=True)
 
 
 async def mark_dm_closed(bot: Bot, message_id: int) -> None:

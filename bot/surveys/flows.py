@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.channels import resolve_channels
 from bot.dates import UnclearDate, form_moment, parse_when
+from bot.db.erasure import erasure_pending
 from bot.disclosure import count_threshold
 from bot.errors import UserError
 from bot.i18n import t
@@ -373,8 +374,10 @@ async def on_close_confirmed(bot: Bot, actor: Actor, event: ActionEvent) -> list
     if closed is None:
         return _reply(t(actor.lang, "surveys.close.already"))
     count = count_text(closed.respondent_count, actor.lang, count_threshold(bot.settings))
-    return _reply(t(actor.lang, "surveys.close.done", id=closed.id, title=esc(closed.title_in(actor.lang)),
-                    count=count))
+    text = t(actor.lang, "surveys.close.done", id=closed.id, title=esc(closed.title_in(actor.lang)), count=count)
+    if await erasure_pending(bot):
+        text += "\n" + t(actor.lang, "surveys.close.erasure_pending")
+    return _reply(text)
 
 
 async def on_stop(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:

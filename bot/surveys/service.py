@@ -8,6 +8,7 @@ front end or payload called it. Messages are sent by `bot.surveys.delivery`, aft
 from __future__ import annotations
 
 import calendar
+import random
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -55,6 +56,7 @@ from bot.surveys.validation import draft_problems
 from bot.users import Actor, audit, require_lead
 
 NUDGE_INTERVAL = timedelta(hours=24)
+_shuffle = random.SystemRandom().shuffle  # an order nobody can reproduce
 
 
 class DraftInvalid(UserError):
@@ -476,6 +478,23 @@ async def _next_in_series(conn: AsyncConnection, survey: Survey, now: datetime, 
     return await _insert_survey(conn, draft, survey.created_by, now, survey.series_id)
 
 
+async def _reshuffle_answers(conn: AsyncConnection, survey_id: int, day: datetime) -> None:
+    """An anonymous survey's answers, re-inserted in a random order with fresh ids and one shared day:
+    one person's answers were stored one after another, so neighbouring ids (or the same day) tied an
+    attribute-free free-text answer to that person's answer with role and municipality."""
+    columns = (survey_answers.c.question_id, survey_answers.c.value, survey_answers.c.role,
+               survey_answers.c.municipality)
+    rows = [dict(r) for r in (await conn.execute(select(*columns).where(
+        survey_answers.c.survey_id == survey_id))).mappings().all()]
+    if not rows:
+        return
+    await conn.execute(delete(survey_answers).where(survey_answers.c.survey_id == survey_id))
+    _shuffle(rows)
+    await conn.execute(insert(survey_answers), [
+        {**row, "survey_id": survey_id, "respondent": None, "user_id": None, "school": None,
+         "created_at": day, "updated_at": day} for row in rows])
+
+
 async def close(db: Database, survey_id: int, now: datetime, tz: Any, by: Actor | None = None,
                 school: SchoolCalendar | None = None) -> Survey | None:
     """Close a survey exactly once and destroy what could link answers to people.
@@ -501,6 +520,8 @@ async def close(db: Database, survey_id: int, now: datetime, tz: Any, by: Actor 
         await conn.execute(update(surveys).where(surveys.c.id == survey_id).values(
             status=Status.closed.value, closed_at=now, audience=audience))
         await conn.execute(update(survey_answers).where(survey_answers.c.survey_id == survey_id).values(respondent=None))
+        if survey.anonymity == Anonymity.anonymous:
+            await _reshuffle_answers(conn, survey_id, _day(now))
         await conn.execute(delete(survey_respondents).where(survey_respondents.c.survey_id == survey_id))
         await conn.execute(delete(survey_audience).where(survey_audience.c.survey_id == survey_id))
         await conn.execute(delete(survey_keys).where(survey_keys.c.survey_id == survey_id))
