@@ -9,8 +9,10 @@ import csv
 import io
 import json
 import logging
+import re
 import sqlite3
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,13 +23,16 @@ from sqlalchemy import select
 
 from bot.db.erasure import erasure_pending
 from bot.interactions import ActionEvent, CommandRequest
+from bot.logs import QUIET_LIBRARIES, setup_logging
 from bot.reports.exports import export_file
 from bot.reports.report import gather, parse_period, render_html
 from bot.runtime import Bot, handle_action, handle_command
 from bot.scheduler import run_due
 from bot.surveys import delivery, service
 from bot.surveys.models import Anonymity, Audience, QuestionDraft, QuestionKind, Respondent, SurveyDraft
-from bot.surveys.tables import survey_answers, survey_keys
+from bot.surveys.tables import survey_answers, survey_keys, survey_respondents
+from tests.conftest import SlackDriver
+from tests.fakeslack import FakeSlack
 from tests.test_reports_support import LEAD_ACTOR, make_survey
 
 T0 = datetime(2026, 2, 2, 9, 0, tzinfo=UTC)
@@ -159,3 +164,51 @@ async def test_break_4_a_busy_checkpoint_is_retried_logged_shown_and_finished_la
         pass
     assert not await erasure_pending(bot)
     assert key.encode() not in file_bytes(db_path), "the survey key is gone from the file and from the log"
+
+
+# --- break 5: logs ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def debug_logging(bot: Bot) -> Iterator[None]:
+    """LOG_LEVEL=DEBUG as .env.example offers it, set up the way the bot does; restored afterwards."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level, {n: logging.getLogger(n).level for n in QUIET_LIBRARIES})
+    setup_logging("DEBUG", bot.settings.secrets())
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)  # as echo=True would: the filter still holds
+    try:
+        yield
+    finally:
+        root.handlers[:], root.level = saved[0], saved[1]
+        for name, level in saved[2].items():
+            logging.getLogger(name).setLevel(level)
+
+
+async def test_break_5_a_whole_anonymous_survey_at_debug_logs_no_user_key_hash_or_token(
+        slack: SlackDriver, fake_slack: FakeSlack, debug_logging: None, capsys: pytest.CaptureFixture[str]) -> None:
+    people = [f"UELEV{i:02d}" for i in range(8)]
+    fake_slack.members["C1"] = people
+    await slack.command('poll "Hur trivs du i skolan?" "Bra" "Sådär" "Dåligt"', channel="C1")
+    [post] = await fake_slack.wait_for("chat.postMessage")
+    buttons = [e for b in post["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    survey_id = int(buttons[0]["value"].split(":")[0])
+    for i, person in enumerate(people):
+        await slack.click(buttons[i % 3]["action_id"], buttons[i % 3]["value"], user=person, channel="C1",
+                          message_ts=post["ts"] if "ts" in post else "1700000001.000100")
+    async with slack.bot.db.read() as conn:
+        key = (await conn.execute(select(survey_keys.c.secret))).scalar_one()
+        hashes = list((await conn.execute(select(survey_respondents.c.respondent))).scalars().all())
+    assert len(hashes) == 8
+    outcomes = await handle_action(slack.bot, LEAD_ACTOR, ActionEvent(action="survey:link", value=str(survey_id)))
+    token = re.search(r"/s/([A-Za-z0-9_-]{16,})", texts(outcomes))
+    assert token is not None
+    await slack.click("survey:close", str(survey_id), user="ULEAD", channel="C1")
+    await fake_slack.wait_for("chat.update")
+    while await run_due(slack.bot, slack.bot.clock.now()):
+        pass
+    logging.getLogger("slack_sdk.web.async_client").debug("positive control %s", people[0])
+    logging.getLogger("bot.test").debug("our own debug lines do get through")
+    log = capsys.readouterr().err
+    assert "our own debug lines do get through" in log and "positive control" not in log
+    for needle in [*people, key, *hashes, token.group(1)]:
+        assert needle not in log, f"{needle[:12]}… is in the log"
+    assert "SELECT" not in log and "INSERT" not in log, "no SQL statements"
