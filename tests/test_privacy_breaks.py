@@ -19,18 +19,23 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
+from bot.conferences.tables import conference_messages, conferences
+from bot.console import ConsoleMessenger
 from bot.db.erasure import erasure_pending
+from bot.db.schema import audit_log
 from bot.interactions import ActionEvent, CommandRequest
 from bot.logs import QUIET_LIBRARIES, setup_logging
 from bot.reports.exports import export_file
+from bot.reports.privacy import forget
 from bot.reports.report import gather, parse_period, render_html
 from bot.runtime import Bot, handle_action, handle_command
 from bot.scheduler import run_due
 from bot.surveys import delivery, service
 from bot.surveys.models import Anonymity, Audience, QuestionDraft, QuestionKind, Respondent, SurveyDraft
-from bot.surveys.tables import survey_answers, survey_keys, survey_respondents
+from bot.surveys.tables import survey_answers, survey_keys, survey_messages, survey_respondents, surveys
+from bot.users import Actor
 from tests.conftest import SlackDriver
 from tests.fakeslack import FakeSlack
 from tests.test_reports_support import LEAD_ACTOR, make_survey
@@ -212,3 +217,68 @@ async def test_break_5_a_whole_anonymous_survey_at_debug_logs_no_user_key_hash_o
     for needle in [*people, key, *hashes, token.group(1)]:
         assert needle not in log, f"{needle[:12]}… is in the log"
     assert "SELECT" not in log and "INSERT" not in log, "no SQL statements"
+
+
+# --- break 8: other leaks ---------------------------------------------------------------------------
+
+async def test_break_8_only_the_asker_can_forward_their_question(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+    await slack.event({"type": "app_mention", "channel": "C9", "user": "UASKER", "ts": "1700000000.000002",
+                       "text": "<@UBOT> hur fungerar skrivaren i personalrummet?"})
+    [reply] = await fake_slack.wait_for("chat.postMessage")
+    ask = next(e for b in reply["blocks"] if b["type"] == "actions" for e in b["elements"]
+               if e["action_id"].startswith("q:ask"))
+    question_id = ask["value"].split("|")[0]
+    # The thread is public: someone else presses the same button, or forges the sequential id.
+    for value in (ask["value"], question_id, f"{question_id}|guessed"):
+        await slack.click("q:forward", value, user="UOTHER", channel="C9")
+    await fake_slack.wait_responses(3)
+    assert [c for c in fake_slack.of("chat.postMessage") if c["channel"] == "CGUIDE"] == []
+    async with slack.bot.db.read() as conn:
+        denied = (await conn.execute(select(audit_log.c.actor, audit_log.c.detail).where(
+            audit_log.c.action == "denied"))).all()
+    assert [(who, detail["what"]) for who, detail in denied] == [("UOTHER", "q:forward")] * 3
+    await slack.click("q:forward", ask["value"], user="UASKER", channel="C9")
+    await fake_slack.wait_responses(4)
+    assert len([c for c in fake_slack.of("chat.postMessage") if c["channel"] == "CGUIDE"]) == 1
+
+
+async def test_break_8_forget_me_removes_the_dm_channel_ids_and_message_rows(bot: Bot) -> None:
+    person = "UFORGET"
+    async with bot.db.write() as conn:
+        survey_id = (await conn.execute(insert(surveys).values(
+            kind="survey", title="Puls", title_translations={}, lang="sv", anonymity="anonymous",
+            show_results=False, status="open", audience={}, created_by="ULEAD", created_at=T0, opens_at=T0,
+            respondent_count=0))).inserted_primary_key[0]  # type: ignore[index]
+        meeting_id = await make_meeting_row(conn)
+        await conn.execute(insert(survey_messages).values(survey_id=survey_id, kind="dm", channel="DFORGET1",
+                                                          ts="1.1"))
+        await conn.execute(insert(survey_messages).values(survey_id=survey_id, kind="channel", channel="C1", ts="1.2"))
+        await conn.execute(insert(conference_messages).values(conference_id=meeting_id, channel="DFORGET1",
+                                                              ts="2.1", lang="sv", user_id=person))
+    assert isinstance(bot.messenger, ConsoleMessenger)
+    await forget(bot, Actor(user_id=person), person)
+    async with bot.db.read() as conn:
+        left = (await conn.execute(select(survey_messages.c.channel))).scalars().all()
+        conf_left = (await conn.execute(select(conference_messages))).all()
+        audits = (await conn.execute(select(audit_log.c.action))).scalars().all()
+    assert left == ["C1"] and conf_left == []
+    assert "privacy.forget" in audits
+
+
+async def make_meeting_row(conn: Any) -> int:
+    result = await conn.execute(insert(conferences).values(
+        uid="m@samsyv", title="Träff", kind="process", unit=None, start_at=T0, end_at=T0, location="", capacity=None,
+        description=None, material=[], status="scheduled", sequence=0, audience_channels=[], audience_users=[],
+        created_by="ULEAD", created_at=T0, updated_at=T0))
+    return int(result.inserted_primary_key[0])
+
+
+async def test_break_8_results_views_of_confidential_and_named_surveys_are_audited(bot: Bot) -> None:
+    for anonymity in ("confidential", "named", "anonymous"):
+        survey_id, _ = await make_survey(bot, title=anonymity, anonymity=anonymity, opens_at=T0,
+                                         questions=[("yesno", "Fråga?", [])], answers=[])
+        await handle_command(bot, LEAD_ACTOR, CommandRequest(text=f"resultat {survey_id}", channel="C1"))
+    async with bot.db.read() as conn:
+        viewed = (await conn.execute(select(audit_log.c.detail).where(audit_log.c.action == "survey.results"))
+                  ).scalars().all()
+    assert sorted(d["anonymity"] for d in viewed) == ["confidential", "named"]

@@ -83,7 +83,7 @@ async def test_non_leads_are_refused_in_slack_also_with_forged_buttons(slack: Sl
     assert all("Det här får bara projektledare göra" in text_of(r) for r in responses[1:])
     assert fake_slack.of("files.getUploadURLExternal") == []
     log = await audit_of(slack.bot)
-    assert log == [(PUPIL, "denied")] * 4
+    assert log == [(PUPIL, "denied")] * 5  # the command too (issue 18: every refusal is audited)
 
 
 async def test_the_report_command_posts_figures_and_sends_the_html(slack: SlackDriver, fake_slack: FakeSlack) -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
+import secrets
 import time
 from typing import TYPE_CHECKING
 
@@ -64,25 +67,32 @@ async def engine_for(bot: Bot) -> Engine:
     return engine
 
 
-async def ask(bot: Bot, actor: Actor, question: str, channel_kind: str) -> tuple[Answer, int]:
-    """Answer from the index (no disk access) and log the question; unanswered ones are kept for the team."""
+def forward_check(token: str, user_id: str) -> str:
+    return hmac.new(token.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+
+
+async def ask(bot: Bot, actor: Actor, question: str, channel_kind: str) -> tuple[Answer, int, str]:
+    """Answer from the index (no disk access) and log the question; unanswered ones are kept for the team.
+    Returns the answer, the logged question's id and the token its "ask a person" button carries."""
     question = question.strip()
     if len(question) > MAX_QUESTION:
         raise UserError("errors.too_long", limit=MAX_QUESTION)
     engine = await engine_for(bot)
     answer = engine.answer(question, lang_hint=actor.lang if actor.lang_chosen else None)
     now = bot.clock.now()
+    token = secrets.token_urlsafe(16)
     async with bot.db.write() as conn:
         result = await conn.execute(insert(question_log).values(
             asked_at=now, lang=answer.question_lang, role=actor.role.value, question=question,
-            article_id=answer.article_id, score=answer.score, answered=answer.answered, channel_kind=channel_kind))
+            article_id=answer.article_id, score=answer.score, answered=answer.answered, channel_kind=channel_kind,
+            forward_check=forward_check(token, actor.user_id)))
         assert result.inserted_primary_key is not None
         question_id = int(result.inserted_primary_key[0])
         if not answer.answered:
             await conn.execute(insert(unanswered).values(
                 question_id=question_id, created_at=now, question=question, lang=answer.question_lang,
                 closest=",".join(answer.alternatives)))
-    return answer, question_id
+    return answer, question_id, token
 
 
 async def record_feedback(bot: Bot, question_id: int, helpful: bool) -> str | None:
@@ -103,6 +113,14 @@ async def question_text(bot: Bot, question_id: int) -> str | None:
     async with bot.db.read() as conn:
         row = (await conn.execute(select(question_log.c.question).where(question_log.c.id == question_id))).first()
     return str(row.question) if row else None
+
+
+async def asked_by(bot: Bot, question_id: int, token: str, user_id: str) -> bool:
+    """Did `user_id` ask this question? Only the asker's button has the token."""
+    async with bot.db.read() as conn:
+        stored = (await conn.execute(select(question_log.c.forward_check).where(
+            question_log.c.id == question_id))).scalar()
+    return bool(stored) and bool(token) and hmac.compare_digest(str(stored), forward_check(token, user_id))
 
 
 async def mark_forwarded(bot: Bot, question_id: int) -> bool:

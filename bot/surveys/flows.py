@@ -33,7 +33,6 @@ from bot.surveys.models import (
     SurveyDraft,
 )
 from bot.surveys.parsing import parse_poll, parse_questions, split_closing
-from bot.surveys.results import QuestionResult
 from bot.surveys.templates import Template, load_templates
 from bot.surveys.validation import draft_problems
 from bot.surveys.views import (
@@ -357,7 +356,8 @@ async def on_close(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
     if survey.status == Status.closed:
         return _reply(t(actor.lang, "surveys.close.already"))
     key = "surveys.close.confirm_anonymous" if survey.anonymity == Anonymity.anonymous else "surveys.close.confirm"
-    text = t(actor.lang, key, id=survey.id, title=esc(survey.title_in(actor.lang)), count=survey.respondent_count)
+    count = count_text(survey.respondent_count, actor.lang, count_threshold(bot.settings))
+    text = t(actor.lang, key, id=survey.id, title=esc(survey.title_in(actor.lang)), count=count)
     return [Reply(message=Message(text=text, blocks=[Text(text=text), Actions(buttons=[
         Button(label=t(actor.lang, "surveys.close.yes"), action="survey:close_confirmed", value=str(survey.id),
                style="danger"),

@@ -624,4 +624,7 @@ async def results(db: Database, actor: Actor | None, survey_id: int, min_group_s
                         continue
                     mine = [r for r in rows if r.question_id == same.id]
                     result.trend.append(trend_point(earlier, same, mine, earlier_k))
+    if actor is not None and survey.anonymity != Anonymity.anonymous:
+        async with db.write() as conn:  # whose answers a lead looked at is itself worth knowing
+            await audit(conn, actor.user_id, "survey.results", survey_id=survey_id, anonymity=survey.anonymity.value)
     return computed
