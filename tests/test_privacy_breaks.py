@@ -27,6 +27,7 @@ from bot.db.erasure import erasure_pending
 from bot.db.schema import audit_log
 from bot.interactions import ActionEvent, CommandRequest
 from bot.logs import QUIET_LIBRARIES, setup_logging
+from bot.questions.tables import question_log
 from bot.reports.exports import export_file
 from bot.reports.privacy import forget
 from bot.reports.report import gather, parse_period, render_html
@@ -282,3 +283,28 @@ async def test_break_8_results_views_of_confidential_and_named_surveys_are_audit
         viewed = (await conn.execute(select(audit_log.c.detail).where(audit_log.c.action == "survey.results"))
                   ).scalars().all()
     assert sorted(d["anonymity"] for d in viewed) == ["confidential", "named"]
+
+
+# --- break 9: pupils' own words in reports ---------------------------------------------------------
+
+async def test_break_9_a_pupil_telling_of_bullying_gets_help_and_their_words_stay_out_of_reports(bot: Bot) -> None:
+    pupil = Actor(user_id="UELEV7B", lang="sv")
+    said = "jag heter Anna Svensson i 7B och blir mobbad, vad ska jag göra"
+    outcomes = await handle_command(bot, pupil, CommandRequest(text=said, channel="D1"))
+    reply = texts(outcomes)
+    assert "kuratorn" in reply and "elevhälsan" in reply and "116 111" in reply and "112" in reply
+    assert "Fråga en vägledare" in reply and "Läs mer" not in reply
+    # Someone else asks something the bot cannot answer, with a name and a phone number in it.
+    other = "Hej, jag heter Omar Ali, kan ni ringa mig på 070-123 45 67 om sommarjobb på Volvo?"
+    await handle_command(bot, Actor(user_id="UELEV9", lang="sv"), CommandRequest(text=other, channel="D2"))
+    report = await gather(bot, LEAD_ACTOR, parse_period(None, None, None, bot.clock.now().date()), via="test")
+    page = render_html(report, "sv", bot.settings.tz)
+    unanswered_csv = (await export_file(bot, LEAD_ACTOR, "unanswered")).content.decode("utf-8-sig")
+    feedback_csv = (await export_file(bot, LEAD_ACTOR, "feedback")).content.decode("utf-8-sig")
+    for output in (page, unanswered_csv, feedback_csv):
+        assert "mobbad" not in output and "Anna" not in output and "Svensson" not in output
+        assert "Omar" not in output and "070-123" not in output
+    assert "[namn]" in unanswered_csv and "[telefon]" in unanswered_csv
+    async with bot.db.read() as conn:
+        stored = (await conn.execute(select(question_log.c.question))).scalars().all()
+    assert all("Anna" not in q and "Omar" not in q for q in stored), "masked before it is stored"

@@ -11,11 +11,13 @@ from bot.ids import is_id
 from bot.interactions import ActionEvent, CommandRequest
 from bot.knowledge import Article
 from bot.questions import live, service
+from bot.questions.safeguarding import mentions_harm
 from bot.questions.views import (
     answer_message,
     article_document,
     consent_message,
     forwarded_post,
+    support_message,
     unsure_message,
 )
 from bot.ui import Message, Outcome, Reply, ShowDocument, Text
@@ -38,6 +40,10 @@ def _channel_kind(request: CommandRequest) -> str:
 async def answer_question(bot: Bot, actor: Actor, text: str, request: CommandRequest) -> list[Outcome]:
     """The fallback for any text that is not a command: live data first, then the knowledge base."""
     in_thread = request.thread_ts is not None
+    if mentions_harm(text):  # first: someone telling of harm gets help, not articles or meeting dates
+        question_id, token = await service.log_safeguarding(bot, actor, text, actor.lang, _channel_kind(request))
+        message = support_message(actor.lang, question_id, token, bool(bot.settings.guidance_channel))
+        return [Reply(message=message, in_thread=in_thread)]
     live_answer = await live.answer(bot, actor, text)
     if live_answer is not None:
         return [Reply(message=live_answer, in_thread=in_thread)]

@@ -63,6 +63,16 @@ def unsure_message(lang: str, question_id: int, closest: list[Article], can_forw
     return Message(text=t(lang, "questions.unsure"), blocks=blocks)
 
 
+def support_message(lang: str, question_id: int, token: str, can_forward: bool) -> Message:
+    """The kind answer to a question that tells of bullying, violence, abuse, self-harm or feeling unsafe."""
+    text = t(lang, "questions.safeguarding.text")
+    blocks: list = [Text(text=text), Context(text=t(lang, "questions.safeguarding.emergency"))]
+    if can_forward:
+        blocks.append(Actions(buttons=[Button(label=t(lang, "questions.ask_person"), action="q:ask",
+                                              value=f"{question_id}|{token}", style="primary")]))
+    return Message(text=text, blocks=blocks)
+
+
 def article_document(article: Article, lang: str) -> Message:
     return Message(text=article.title, blocks=[
         Header(text=esc(article.title)),

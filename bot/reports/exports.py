@@ -26,6 +26,7 @@ from bot.csvfile import csv_bytes
 from bot.disclosure import count_threshold
 from bot.errors import UserError
 from bot.i18n import t
+from bot.redact import mask_personal_data
 from bot.reports import data
 from bot.reports.audit import entries, record, require_lead_logged
 from bot.reports.data import AnswerInfo, QuestionInfo, SurveyInfo
@@ -118,7 +119,9 @@ def build_responses(survey: SurveyInfo, answers: list[AnswerInfo], k: int, lang:
                 municipality, role = answer.municipality or "", answer.role or ""
                 school, at = answer.school or "", _local(answer.at, tz)
             found.append(ResponseRow(
-                question=question, answer=data.answer_cell(question, answer.value, lang), at=at,
+                question=question, at=at,
+                answer=mask_personal_data(answer.value) if question.kind == "text" else data.answer_cell(
+                    question, answer.value, lang),
                 municipality=municipality, school=school, role=role_name(lang, role) if role else "",
                 respondent=(answer.user_id or "") if survey.anonymity == "named" else ""))
         if anonymous:

@@ -16,6 +16,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from bot.disclosure import Decision, Thresholds, decide, includes_pupils, threshold
+from bot.redact import mask_personal_data
 from bot.surveys.models import Question, QuestionKind, Survey
 
 
@@ -138,7 +139,7 @@ def question_result(survey: Survey, question: Question, rows: list[AnswerRow], k
         return QuestionResult(question=question, n=0, hidden=True)
     if question.kind == QuestionKind.text:
         # Sorted, not in answer order, so the order says nothing about who wrote what when.
-        return QuestionResult(question=question, n=len(values), hidden=False, texts=sorted(values, key=str.casefold))
+        return QuestionResult(question=question, n=len(values), hidden=False, texts=sorted((mask_personal_data(v) for v in values), key=str.casefold))
     bars, mean, median = summarize_values(question, values)
     result = QuestionResult(question=question, n=len(values), hidden=False, bars=bars, mean=mean, median=median)
     by_role: dict[str, list[str]] = defaultdict(list)
