@@ -29,8 +29,9 @@ from bot.i18n import t
 from bot.redact import mask_personal_data
 from bot.reports import data
 from bot.reports.audit import entries, record, require_lead_logged
-from bot.reports.data import AnswerInfo, QuestionInfo, SurveyInfo
 from bot.reports.summary import SurveySummary, decision_for, summarize_survey, survey_threshold
+from bot.surveys import records
+from bot.surveys.records import AnswerInfo, QuestionInfo, SurveyInfo
 from bot.users import Actor
 
 if TYPE_CHECKING:
@@ -192,10 +193,10 @@ async def responses_export(bot: Bot, actor: Actor, survey_id: int, fmt: str) -> 
     if fmt not in FORMATS:
         raise UserError("report.errors.format", formats=", ".join(FORMATS))
     async with bot.db.read() as conn:
-        survey = await data.load_survey(conn, survey_id)
+        survey = await records.load_survey(conn, survey_id)
         if survey is None:
             raise UserError("report.errors.no_survey", id=survey_id)
-        answers = await data.load_answers(conn, survey_id)
+        answers = await records.load_answers(conn, survey_id)
     lang, tz = actor.lang, bot.settings.tz
     responses = build_responses(survey, answers, survey_threshold(bot.settings, survey, answers), lang, tz)
     if fmt == "csv":
@@ -232,7 +233,7 @@ async def surveys_export(bot: Bot, actor: Actor, fmt: str = "csv") -> ExportFile
     if fmt not in ("csv", "json"):
         raise UserError("report.errors.format", formats="csv, json")
     async with bot.db.read() as conn:
-        surveys = await data.list_surveys(conn)
+        surveys = await records.list_surveys(conn)
     header, rows = survey_list_rows(surveys, actor.lang, bot.settings.tz, count_threshold(bot.settings))
     if fmt == "csv":
         content = csv_bytes(header, rows)

@@ -13,7 +13,6 @@ from bot.disclosure import count_threshold
 from bot.errors import UserError
 from bot.i18n import t, words
 from bot.interactions import ActionEvent, CommandRequest
-from bot.reports import data
 from bot.reports.audit import audit_view, require_lead_logged
 from bot.reports.exports import KINDS, ExportFile, export_file
 from bot.reports.privacy import forget, my_data
@@ -25,6 +24,7 @@ from bot.reports.report import (
     report_filename,
     report_html,
 )
+from bot.surveys import records
 from bot.ui import (
     Actions,
     Block,
@@ -81,7 +81,7 @@ async def export_menu(bot: Bot, actor: Actor) -> Message:
         ]),
     ]
     async with bot.db.read() as conn:
-        recent = (await data.list_surveys(conn))[-RECENT_SURVEYS:]
+        recent = (await records.list_surveys(conn))[-RECENT_SURVEYS:]
     min_size = count_threshold(bot.settings)
     if recent:
         blocks.append(Divider())

@@ -375,7 +375,8 @@ async def collect(conn: AsyncConnection, user_id: str, tz: Any, lang: str) -> di
 
 
 def _answer_words(kind: str, options: list[str] | None, value: str, lang: str) -> str:
-    from bot.reports.data import QuestionInfo, answer_label
+    from bot.reports.data import answer_label
+    from bot.surveys.records import QuestionInfo
 
     return answer_label(QuestionInfo(id=0, position=0, kind=kind, text="", options=list(options or [])), value, lang)
 

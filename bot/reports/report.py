@@ -30,7 +30,8 @@ from bot.reports.audit import record, require_lead_logged
 from bot.reports.data import MeetingInfo
 from bot.reports.exports import role_name
 from bot.reports.summary import GroupSummary, SurveySummary, Trend, summarize_survey, survey_threshold, trends
-from bot.surveys.tables import survey_series
+from bot.surveys import records
+from bot.surveys.records import series_titles
 from bot.ui import Context, Divider, Fields, Header, Message, Text, clip, esc
 from bot.users import Actor
 
@@ -149,17 +150,17 @@ async def gather(bot: Bot, actor: Actor, period: Period, via: str) -> ReportData
     min_size = bot.settings.min_group_size
     summaries: list[SurveySummary] = []
     async with bot.db.read() as conn:
-        for survey in await data.list_surveys(conn, since, until):
+        for survey in await records.list_surveys(conn, since, until):
             # All answers, filtered in the summary: a municipality's view is part of the whole decision.
-            answers = await data.load_answers(conn, survey.id)
+            answers = await records.load_answers(conn, survey.id)
             k = survey_threshold(bot.settings, survey, answers)
             min_size = max(min_size, k)
             summaries.append(summarize_survey(survey, answers, k, actor.lang, period.municipality))
         meetings = await data.list_meetings(conn, since, until, period.municipality)
-        series_titles = dict((await conn.execute(select(survey_series.c.id, survey_series.c.title))).tuples().all())
+        titles = await series_titles(conn)
     found_trends = trends(summaries)
     for trend in found_trends:
-        trend.title = series_titles.get(trend.series_id, trend.title)
+        trend.title = titles.get(trend.series_id, trend.title)
     report = ReportData(period=period, generated_at=bot.clock.now(), min_group_size=min_size, surveys=summaries,
                         trends=found_trends, meetings=meetings,
                         questions=await _question_stats(bot, since, until))

@@ -14,8 +14,9 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from bot.disclosure import DIMENSIONS, Decision, Thresholds, decide, includes_pupils, threshold
-from bot.reports.data import AnswerInfo, QuestionInfo, SurveyInfo, answer_label
+from bot.reports.data import answer_label
 from bot.surveys.models import QuestionKind
+from bot.surveys.records import AnswerInfo, QuestionInfo, SurveyInfo
 from bot.surveys.results import percent_yes, tally
 
 
