@@ -212,15 +212,21 @@ def decide(members: Sequence[Member], k: int, dimensions: Sequence[str] = DIMENS
 
 def _span_test(shown: list[frozenset[int]], cells: int) -> Callable[[frozenset[int]], bool]:
     """A test of whether a set of cells is a linear combination of the shown sets."""
-    _, basis = _eliminate([[Fraction(int(c in group)) for c in range(cells)] for group in shown], range(cells))
+    one = Fraction(1)
+    _, basis = _eliminate([{c: one for c in group} for group in shown], range(cells))
 
     def test(candidate: frozenset[int]) -> bool:
-        target = [Fraction(int(c in candidate)) for c in range(cells)]
+        target: Row = {c: one for c in candidate}
         for column, row in basis:
-            if target[column]:
-                factor = target[column]
-                target = [t - factor * v for t, v in zip(target, row, strict=True)]
-        return not any(target)
+            factor = target.get(column)
+            if factor:
+                for i, v in row.items():
+                    value = target.get(i, 0) - factor * v
+                    if value:
+                        target[i] = value
+                    else:
+                        target.pop(i, None)
+        return not target
 
     return test
 
@@ -230,42 +236,41 @@ def _next_to_hide(involved: list[frozenset[int]], sizes: list[int], total: froze
     return min(others, key=lambda cells: (sum(sizes[c] for c in cells), sorted(cells)))
 
 
-Row = list[Fraction]
+Row = dict[int, Fraction]  # sparse: column -> non-zero value
 
 
-def _eliminate(rows: list[Row], columns: Sequence[int]) -> tuple[list[Row], list[tuple[int, Row]]]:
+def _eliminate(rows: list[Row], columns: Iterable[int]) -> tuple[list[Row], list[tuple[int, Row]]]:
     """Gaussian elimination on `columns` (in that order): (the rows left over, which are zero on all of
     them and span every combination of the input that vanishes there; the pivot rows with their column)."""
-    rows = [list(r) for r in rows]
+    rows = [dict(r) for r in rows]
     pivots: list[tuple[int, Row]] = []
     for column in columns:
-        pivot = next((r for r in rows if r[column] != 0), None)
-        if pivot is None:
+        index = next((i for i, r in enumerate(rows) if column in r), None)
+        if index is None:
             continue
-        rows.remove(pivot)
-        scale = pivot[column]
-        pivot = [v / scale for v in pivot]
+        found = rows.pop(index)
+        scale = found[column]
+        pivot = {i: v / scale for i, v in found.items()}
         for r in rows + [p for _, p in pivots]:
-            if r[column] != 0:
-                factor = r[column]
-                for i, v in enumerate(pivot):
-                    if v:
-                        r[i] -= factor * v
+            factor = r.get(column)
+            if factor:
+                for i, v in pivot.items():
+                    value = r.get(i, 0) - factor * v
+                    if value:
+                        r[i] = value
+                    else:
+                        r.pop(i, None)
         pivots.append((column, pivot))
-    return [r for r in rows if any(r)], pivots
+    return [r for r in rows if r], pivots
 
 
 def _disclosing_combination(shown: list[frozenset[int]], sizes: list[int], k: int) -> list[frozenset[int]] | None:
     """The shown sets taking part in a combination that isolates fewer than k people, or None."""
     cells = len(sizes)
-    width = cells + len(shown)
-    rows: list[Row] = []
-    for index, group in enumerate(shown):
-        row = [Fraction(0)] * width
-        for c in group:
-            row[c] = Fraction(1)
-        row[cells + index] = Fraction(1)  # remembers which sets the combination uses
-        rows.append(row)
+    one = Fraction(1)
+    # Each row is a shown set over the cells, plus a column of its own that remembers which sets a
+    # combination uses.
+    rows: list[Row] = [{**{c: one for c in group}, cells + index: one} for index, group in enumerate(shown)]
     big = [c for c in range(cells) if sizes[c] >= k]
     small = sorted((c for c in range(cells) if sizes[c] < k), key=lambda c: -sizes[c])
     rows, _ = _eliminate(rows, big)  # combinations that say nothing about any large cell
@@ -276,7 +281,7 @@ def _disclosing_combination(shown: list[frozenset[int]], sizes: list[int], k: in
         return None
 
     def involved(row: Row) -> list[frozenset[int]]:
-        return [shown[i] for i in range(len(shown)) if row[cells + i] != 0]
+        return [shown[i] for i in range(len(shown)) if cells + i in row]
 
     checked = 0
     for size in range(1, k):
@@ -285,15 +290,15 @@ def _disclosing_combination(shown: list[frozenset[int]], sizes: list[int], k: in
             if weight >= k:
                 continue
             members = [row for _, row in chosen]
-            touched = [c for c in small if any(row[c] for row in members)]
-            free = [c for c in touched if c not in {p for p, _ in chosen}]
+            touched = [c for c in small if any(c in row for row in members)]
+            pivots = {p for p, _ in chosen}
+            free = [c for c in touched if c not in pivots]
             for extra in _light_sets(free, sizes, k - weight):
                 checked += 1
                 if checked > _CHECK_BUDGET:
                     return involved(members[0])  # too many to check: stricter, never weaker
-                zero = [c for c in free if c not in extra]
-                left, _ = _eliminate(members, zero)
-                confined = [r for r in left if any(r[c] for c in touched)]
+                left, _ = _eliminate(members, [c for c in free if c not in extra])
+                confined = [r for r in left if any(c in r for c in touched)]
                 if confined:
                     return involved(confined[0])
     return None
