@@ -283,6 +283,9 @@ def _disclosing_combination(shown: list[frozenset[int]], sizes: list[int], k: in
     def involved(row: Row) -> list[frozenset[int]]:
         return [shown[i] for i in range(len(shown)) if cells + i in row]
 
+    if len(basis) == 1:  # every combination is a multiple of this one row: its cells are all there is
+        row = basis[0][1]
+        return None if sum(sizes[c] for c in small if c in row) >= k else involved(row)
     checked = 0
     for size in range(1, k):
         for chosen in itertools.combinations(basis, size):

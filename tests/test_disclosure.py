@@ -132,3 +132,11 @@ def test_no_suppressed_value_can_be_worked_out_from_what_is_shown(
     assert_nothing_small_is_derivable(members, decision)
     assert decision.groups[TOTAL].n == len(members)
     assert key_of(role="staff", municipality="Ale") == (("municipality", "Ale"), ("role", "staff"))
+
+
+def test_many_single_answers_in_their_own_cells_still_show_the_total() -> None:
+    # 60 people, each alone in their combination: nothing but the total can be shown, and it is.
+    members: list[dict[str, str | None]] = [{"municipality": f"M{i}", "role": "staff"} for i in range(60)]
+    decision = decide(members, 7)
+    assert decision.total_shown and decision.shown_n() == 60
+    assert not any(g.shown for key, g in decision.groups.items() if key != TOTAL and g.n < 60)
