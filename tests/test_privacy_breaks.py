@@ -155,7 +155,7 @@ async def test_break_4_a_busy_checkpoint_is_retried_logged_shown_and_finished_la
     reader.execute("SELECT count(*) FROM survey_answers").fetchone()  # holds a read snapshot of the log
     try:
         with caplog.at_level(logging.ERROR, logger="bot.db.erasure"):
-            outcomes = await handle_action(bot, LEAD_ACTOR, ActionEvent(action="survey:close", value=str(survey_id)))
+            outcomes = await handle_action(bot, LEAD_ACTOR, ActionEvent(action="survey:close_confirmed", value=str(survey_id)))
         assert "erasure pending" in caplog.text
         assert "databasens logg kunde inte tömmas ännu" in texts(outcomes)
         assert await erasure_pending(bot)
@@ -207,10 +207,11 @@ async def test_break_5_a_whole_anonymous_survey_at_debug_logs_no_user_key_hash_o
     outcomes = await handle_action(slack.bot, LEAD_ACTOR, ActionEvent(action="survey:link", value=str(survey_id)))
     token = re.search(r"/s/([A-Za-z0-9_-]{16,})", texts(outcomes))
     assert token is not None
-    await slack.click("survey:close", str(survey_id), user="ULEAD", channel="C1")
+    await slack.click("survey:close_confirmed", str(survey_id), user="ULEAD", channel="C1")
     await fake_slack.wait_for("chat.update")
     while await run_due(slack.bot, slack.bot.clock.now()):
         pass
+    assert (await service.get_survey(slack.bot.db, survey_id)).status == "closed"
     logging.getLogger("slack_sdk.web.async_client").debug("positive control %s", people[0])
     logging.getLogger("bot.test").debug("our own debug lines do get through")
     log = capsys.readouterr().err
