@@ -43,7 +43,8 @@ def chart_png(results: SurveyResults, lang: str) -> bytes:
     figure = Figure(figsize=(8, sum(heights) + 0.6), dpi=100, layout="constrained")  # room for every title
     FigureCanvasAgg(figure)
     title = results.survey.title_in(lang)
-    figure.suptitle(textwrap.shorten(f"{title} (n = {results.respondent_count})", 90, placeholder="…"),
+    heading = title if results.respondent_count is None else f"{title} (n = {results.respondent_count})"
+    figure.suptitle(textwrap.shorten(heading, 90, placeholder="…"),
                     fontsize=12, fontweight="bold")
     grid = figure.add_gridspec(len(shown), 1, height_ratios=heights)
     for index, result in enumerate(shown):
