@@ -76,8 +76,9 @@ async def _web(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
-    logging.getLogger("alembic").setLevel(logging.INFO)  # asked for: say which migrations ran
-    await upgrade(settings.database_url)
+    applied = await upgrade(settings.database_url)
+    if applied:
+        print(f"applied {len(applied)} migrations, now at {applied[-1]}")
     print("database is up to date")
     return 0
 

@@ -98,6 +98,17 @@ class FakeSlack:
             await asyncio.sleep(0.01)
         return self.responses
 
+    async def wait_response_with(self, text: str, timeout: float = 5.0) -> dict[str, Any]:
+        """The first response_url post whose visible text contains `text` (replies may arrive in any order)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            found = next((r for r in self.responses if text in json.dumps(r, ensure_ascii=False)), None)
+            if found is not None:
+                return found
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"no response_url post contains {text!r}")
+            await asyncio.sleep(0.01)
+
     # --- server ------------------------------------------------------------------------------------
     async def start(self) -> str:
         app = web.Application()

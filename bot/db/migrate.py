@@ -51,14 +51,20 @@ def _sqlite_file_lock(url: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def upgrade_sync(url: str, revision: str = "head") -> None:
+APPLIED: list[str] = []  # filled by migrations/env.py as each step commits
+
+
+def upgrade_sync(url: str, revision: str = "head") -> list[str]:
+    """Migrate under the lock; returns the revisions this call applied (none when another instance did)."""
+    start = len(APPLIED)
     with _sqlite_file_lock(url):
         command.upgrade(alembic_config(url), revision)
+    return APPLIED[start:]
 
 
-async def upgrade(url: str, revision: str = "head") -> None:
+async def upgrade(url: str, revision: str = "head") -> list[str]:
     """Alembic's env runs its own event loop, so run it in a worker thread."""
-    await asyncio.to_thread(upgrade_sync, url, revision)
+    return await asyncio.to_thread(upgrade_sync, url, revision)
 
 
 def head_revision() -> str:

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from bot.db.engine import Database
+from bot.db.migrate import APPLIED
 from bot.db.schema import metadata
 
 config = context.config
@@ -24,7 +25,8 @@ def _run(connection: Connection) -> None:
     if connection.dialect.name == "postgresql":
         # Held until this transaction commits (or the connection drops): no lock is ever left behind.
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-    context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+    context.configure(connection=connection, target_metadata=metadata, render_as_batch=True,
+                      on_version_apply=lambda step, **_: APPLIED.append(step.up_revision_id or ""))
     with context.begin_transaction():
         context.run_migrations()
 
