@@ -1,23 +1,29 @@
 """The async engine and transaction helpers.
 
-SQLite gets WAL, foreign keys and a busy timeout on every connection. Write transactions start with
-BEGIN IMMEDIATE so that concurrent writers queue instead of failing half-way; on PostgreSQL the
-services lock rows with SELECT ... FOR UPDATE, which SQLite ignores.
+SQLite gets WAL, foreign keys and a busy timeout on every connection. Every write goes through the
+process's one writer (`bot.db.writer`): queued writes are committed together in short transactions that
+start with BEGIN IMMEDIATE on SQLite; reads run on their own pooled connections. On PostgreSQL the
+services lock rows with SELECT ... FOR UPDATE / FOR SHARE, which SQLite ignores.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from bot.db.cache import Cache
+from bot.db.writer import Writer
+
 BUSY_TIMEOUT_MS = 10_000
+
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
@@ -58,7 +64,8 @@ def _install_sqlite_pragmas(engine: AsyncEngine) -> None:
 
 
 class Database:
-    """Owns the engine; `read()` and `write()` hand out connections inside a transaction."""
+    """Owns the engine and the process's writer; `read()` and `write()` hand out connections inside a
+    transaction, `run()` queues one write for the next group commit."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -69,11 +76,18 @@ class Database:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         if self.is_sqlite:
             _install_sqlite_pragmas(self.engine)
+        self.writer = Writer(self.engine)
+        self.cache = Cache()  # rows read on every request; see bot.db.cache for what is safe to keep
+
+    async def run(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run `fn(conn)` in the writer's next batch, in its own savepoint; returns once committed.
+        The hot path (answers, RSVPs): many callers share one short transaction."""
+        return await self.writer.run(fn)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction that may write; commits on success, rolls back on error."""
-        async with self.engine.begin() as conn:
+        """A transaction that may write, on the writer's connection; commits on success, rolls back on error."""
+        async with self.writer.transaction() as conn:
             yield conn
 
     @asynccontextmanager
@@ -86,4 +100,5 @@ class Database:
                 yield conn
 
     async def dispose(self) -> None:
+        await self.writer.close()
         await self.engine.dispose()
