@@ -1,17 +1,22 @@
 """Where a request's outcomes go, and the rules around the ack: run the core flow, ack in time, deliver.
 
-Clicks and form submissions run their core function first, so a vote is committed before the ack;
-if the core takes longer than ACK_BUDGET we ack anyway and deliver when it is done, so Slack's 3 s
-limit always holds. Slash commands and events ack at once (their answer may take longer).
+Clicks and form submissions run their core function first, so an answer is committed before the ack.
+Every write the core makes for the request must commit within ACK_BUDGET or is rolled back (never
+committed later): the core then tells the person it was not saved. If the core itself takes longer, we
+ack once each of its writes has committed or been refused, and deliver when it is done, so Slack's 3 s
+limit always holds and nobody is thanked for something not stored. Slash commands and events ack at
+once (their answer may take longer).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable
 from typing import Any
 
+from bot.db.writer import deadline
 from bot.i18n import t
 from bot.runtime import Bot
 from bot.ui import FormErrors, Message, OpenForm, Outcome, Reply, SendFile, ShowDocument, UpdateOrigin
@@ -24,9 +29,31 @@ ACK_BUDGET = 2.0
 
 
 async def within_budget(work: Awaitable[list[Outcome]]) -> tuple[asyncio.Task[list[Outcome]], bool]:
-    task = asyncio.ensure_future(work)
+    """Start the core flow with its writes bound to the ack budget; return when it is done, or when the
+    budget is spent and each write it made is settled (committed, or refused and rolled back)."""
+    with deadline(ACK_BUDGET) as writes:
+        task = asyncio.ensure_future(work)  # the task copies the context: its writes carry the deadline
     done, _ = await asyncio.wait({task}, timeout=ACK_BUDGET)
+    if not done:
+        await writes.settled()
     return task, bool(done)
+
+
+class RecentTaps:
+    """Taps handled lately in this process, by Slack's action_ts: a retry of one is acked, not re-applied
+    (a second multiple-choice toggle would undo the first)."""
+
+    def __init__(self, size: int = 5000) -> None:
+        self.size = size
+        self._seen: OrderedDict[tuple[str, ...], None] = OrderedDict()
+
+    def seen(self, key: tuple[str, ...]) -> bool:
+        if key in self._seen:
+            return True
+        self._seen[key] = None
+        while len(self._seen) > self.size:
+            self._seen.popitem(last=False)
+        return False
 
 
 class Delivery:

@@ -37,6 +37,8 @@ BUSY_TIMEOUT_MS = 10_000  # how long a write without a deadline waits for anothe
 
 # The loop time by which writes made in this context must be committed (None: no limit).
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("write_deadline", default=None)
+# The writes a request has made so far, so its ack can wait until each is committed or refused.
+_pending: contextvars.ContextVar[PendingWrites | None] = contextvars.ContextVar("pending_writes", default=None)
 # The writer's connection while this context runs inside a write (nested writes become savepoints).
 _active: contextvars.ContextVar[AsyncConnection | None] = contextvars.ContextVar("write_conn", default=None)
 
@@ -48,14 +50,30 @@ class NotSaved(UserError):
         super().__init__("errors.not_saved")
 
 
+class PendingWrites:
+    """The writes made under one `deadline()`: `settled()` returns once each has committed or failed."""
+
+    def __init__(self) -> None:
+        self._futures: list[asyncio.Future[Any]] = []
+
+    def add(self, future: asyncio.Future[Any]) -> None:
+        self._futures.append(future)
+
+    async def settled(self) -> None:
+        while not all(f.done() for f in self._futures):
+            await asyncio.gather(*self._futures, return_exceptions=True)
+
+
 @contextmanager
-def deadline(seconds: float) -> Iterator[None]:
+def deadline(seconds: float) -> Iterator[PendingWrites]:
     """Writes made inside (and in tasks started inside) must commit within `seconds`, or not at all."""
-    token = _deadline.set(asyncio.get_running_loop().time() + seconds)
+    pending = PendingWrites()
+    tokens = (_deadline.set(asyncio.get_running_loop().time() + seconds), _pending.set(pending))
     try:
-        yield
+        yield pending
     finally:
-        _deadline.reset(token)
+        _deadline.reset(tokens[0])
+        _pending.reset(tokens[1])
 
 
 @dataclass(eq=False)
@@ -129,6 +147,11 @@ class Writer:
         await job.done
 
     def _enqueue(self, job: _Job) -> None:
+        if job.expired(asyncio.get_running_loop().time()):
+            raise NotSaved()  # too late to commit in time: refuse at once, never store it later
+        pending = _pending.get()
+        if pending is not None:
+            pending.add(job.done)
         if self._task is None or self._task.done():
             self._wake, self._idle = asyncio.Event(), asyncio.Event()
             # A fresh context: the writer must not inherit the deadline of the request that woke it.
