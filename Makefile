@@ -19,7 +19,7 @@ run: $(STAMP)
 
 ## Lint, type-check, check the content and run the tests.
 test: $(STAMP)
-	$(BIN)/ruff check bot handlers tests
+	$(BIN)/ruff check bot handlers tests bench
 	$(BIN)/mypy
 	$(BIN)/samsyv content check
 	$(BIN)/pytest -q
@@ -28,9 +28,10 @@ test: $(STAMP)
 eval: $(STAMP)
 	$(BIN)/python -m bot.questions.evaluate
 
-## Speed and memory figures.
+## Speed and memory figures: the question engine, then the answer write path against a bare Bolt app.
 bench: $(STAMP)
 	$(BIN)/python -m bot.bench
+	$(BIN)/python -m bench.taps
 
 migrate: $(STAMP)
 	$(BIN)/samsyv db upgrade

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -45,6 +45,8 @@ class Bot:
     state: dict[str, Any] = field(default_factory=dict)  # per-capability state (e.g. the search index)
     registry: Registry = field(default_factory=build_registry)
     coalescer: Coalescer = field(init=False)
+    # Run at stop, after the last update has gone out (e.g. a front end closing its HTTP session).
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.coalescer = Coalescer(self.settings.update_interval_seconds)
@@ -59,6 +61,11 @@ class Bot:
 
     async def stop(self) -> None:
         await self.coalescer.drain()
+        for close in self.closers:
+            try:
+                await close()
+            except Exception:
+                log.exception("closing %s failed", close)
         await self.db.dispose()
 
 

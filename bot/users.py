@@ -6,7 +6,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from pydantic import BaseModel
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import Database, utcnow
@@ -71,9 +71,7 @@ async def get_actor(db: Database, settings: Settings, user_id: str) -> Actor:
     row = db.cache.get(key)
     if row is MISSING:
         token = db.cache.token()
-        async with db.read() as conn:
-            found = (await conn.execute(select(users).where(users.c.user_id == user_id))).mappings().first()
-        row = dict(found) if found is not None else None
+        row = await db.lookup(users, users.c.user_id).get(user_id)
         db.cache.put(key, row, token)
     role = Role.lead if user_id in settings.lead_ids else Role(row["role"]) if row and row["role"] else Role.pupil
     lang = row["lang"] if row and row["lang"] else settings.default_language

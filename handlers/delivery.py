@@ -16,6 +16,9 @@ from collections import OrderedDict
 from collections.abc import Awaitable
 from typing import Any
 
+import aiohttp
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
 from bot.db.writer import deadline
 from bot.i18n import t
 from bot.runtime import Bot
@@ -37,6 +40,33 @@ async def within_budget(work: Awaitable[list[Outcome]]) -> tuple[asyncio.Task[li
     if not done:
         await writes.settled()
     return task, bool(done)
+
+
+class Responder:
+    """Posts to response_urls over one kept-alive HTTP session (Bolt's `respond` opens a new session and
+    connection for every reply, a large share of a tap's cost in a burst)."""
+
+    def __init__(self) -> None:
+        self._session: aiohttp.ClientSession | None = None
+
+    async def send(self, url: str, message: dict[str, Any]) -> None:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        response = await AsyncWebhookClient(url=url, session=self._session).send_dict(message)
+        if response.status_code >= 400:
+            raise RuntimeError(f"response_url answered {response.status_code}: {response.body[:200]}")
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+def responder_of(bot: Bot) -> Responder:
+    responder: Responder | None = bot.state.get("slack.responder")
+    if responder is None:
+        responder = bot.state["slack.responder"] = Responder()
+        bot.closers.append(responder.close)
+    return responder
 
 
 class RecentTaps:
@@ -83,15 +113,16 @@ class Delivery:
                 await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts,
                                                    unfurl_links=False, **kwargs)
             elif self.respond is not None and self.body.get("response_url"):
-                await self.respond(response_type="ephemeral", replace_original=False, **kwargs)
+                await responder_of(self.bot).send(self.body["response_url"], {
+                    "response_type": "ephemeral", "replace_original": False, **kwargs})
             elif self.channel and not self.channel.startswith("D"):
                 await self.client.chat_postEphemeral(channel=self.channel, user=self.actor.user_id, **kwargs)
             else:
                 await self.client.chat_postMessage(channel=self.actor.user_id, **kwargs)
         elif isinstance(outcome, UpdateOrigin):
             kwargs = message_kwargs(outcome.message)
-            if self.origin_ephemeral and self.respond is not None:
-                await self.respond(replace_original=True, **kwargs)
+            if self.origin_ephemeral and self.respond is not None and self.body.get("response_url"):
+                await responder_of(self.bot).send(self.body["response_url"], {"replace_original": True, **kwargs})
             elif self.channel and self.origin_ts:
                 await self.client.chat_update(channel=self.channel, ts=self.origin_ts, **kwargs)
         elif isinstance(outcome, OpenForm):

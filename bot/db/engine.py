@@ -14,11 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Column, Engine, Table, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from bot.db.cache import Cache
+from bot.db.lookup import BatchedLookup
 from bot.db.writer import Writer
 
 BUSY_TIMEOUT_MS = 10_000
@@ -42,8 +43,8 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def _install_sqlite_pragmas(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def _install_sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let us emit BEGIN ourselves (pysqlite's implicit transactions get in the way).
         dbapi_connection.isolation_level = None
@@ -57,10 +58,11 @@ def _install_sqlite_pragmas(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode != "NONE":  # NONE: the writer has begun the transaction itself (bot.db.writer)
+            connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 class Database:
@@ -74,10 +76,23 @@ class Database:
             path.parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_async_engine(url, pool_pre_ping=False)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        inline: Engine | None = None
         if self.is_sqlite:
-            _install_sqlite_pragmas(self.engine)
-        self.writer = Writer(self.engine)
+            _install_sqlite_pragmas(self.engine.sync_engine)
+            # The writer's batches run on a plain sqlite3 connection in the event loop's thread: each
+            # statement takes microseconds, where a hop to aiosqlite's thread and back costs far more.
+            inline = create_engine(make_url(url).set(drivername="sqlite"))
+            _install_sqlite_pragmas(inline)
+        self.writer = Writer(self.engine, inline)
         self.cache = Cache()  # rows read on every request; see bot.db.cache for what is safe to keep
+        self._lookups: dict[str, BatchedLookup] = {}
+
+    def lookup(self, table: Table, key: Column[Any]) -> BatchedLookup:
+        """Rows of `table` by `key`, with concurrent lookups batched into one query (bot.db.lookup)."""
+        name = f"{table.name}.{key.name}"
+        if name not in self._lookups:
+            self._lookups[name] = BatchedLookup(self, table, key)
+        return self._lookups[name]
 
     async def run(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run `fn(conn)` in the writer's next batch, in its own savepoint; returns once committed.
@@ -102,3 +117,5 @@ class Database:
     async def dispose(self) -> None:
         await self.writer.close()
         await self.engine.dispose()
+        if self.writer.inline_engine is not None:
+            self.writer.inline_engine.dispose()

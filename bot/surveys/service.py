@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,6 +23,7 @@ from bot.db import Database
 from bot.db.cache import MISSING
 from bot.db.engine import as_utc
 from bot.db.schema import due_items
+from bot.db.writer import batch_memo
 from bot.disclosure import Limits
 from bot.errors import UserError
 from bot.scheduler import schedule, unschedule
@@ -315,18 +316,31 @@ def forget_answering(db: Database, survey_id: int) -> None:
         db.cache.invalidate((what, survey_id))
 
 
+# Built once: a burst runs these a thousand times, and building a statement costs more than running it.
+_EXISTING_ANSWER = select(survey_answers.c.id, survey_answers.c.value).where(and_(
+    survey_answers.c.question_id == bindparam("question_id"),
+    survey_answers.c.respondent == bindparam("who"))).with_for_update()
+_INSERT_ANSWER = insert(survey_answers)
+_INSERT_RESPONDENT = insert(survey_respondents)
+
+
 async def _apply_answer(conn: AsyncConnection, db: Database, survey_id: int, question_id: int,
                         respondent: Respondent, raw: str, now: datetime, toggle: bool) -> AnswerSaved:
-    # A shared lock (FOR SHARE on PostgreSQL): answers never wait for each other, but a close waits
-    # for the answers in flight, so none is stored with a respondent hash after its survey closed.
-    row = (await conn.execute(select(surveys.c.status, surveys.c.closes_at).where(surveys.c.id == survey_id)
-                              .with_for_update(read=True))).first()
-    if row is None:
+    memo = batch_memo()
+    state = memo.get(("survey.state", survey_id))
+    if state is None:
+        # A shared lock (FOR SHARE on PostgreSQL): answers never wait for each other, but a close waits
+        # for the answers in flight, so none is stored with a respondent hash after its survey closed.
+        # Held to the end of the transaction, so the other answers of this batch need not ask again.
+        state = (await conn.execute(select(surveys.c.status, surveys.c.closes_at).where(surveys.c.id == survey_id)
+                                    .with_for_update(read=True))).first()
+        memo[("survey.state", survey_id)] = state
+    if state is None:
         raise UserError("surveys.not_found", id=survey_id)
-    if row.status == Status.scheduled.value:
+    status, closes_at = state.status, _opt_utc(state.closes_at)
+    if status == Status.scheduled.value:
         raise UserError("surveys.answer.not_open")
-    closes_at = _opt_utc(row.closes_at)
-    if row.status != Status.open.value or (closes_at is not None and closes_at <= now):
+    if status != Status.open.value or (closes_at is not None and closes_at <= now):
         raise UserError("surveys.answer.closed")
     answering = await _answering(conn, db, survey_id)
     question = answering.questions.get(question_id) if answering is not None else None
@@ -334,11 +348,14 @@ async def _apply_answer(conn: AsyncConnection, db: Database, survey_id: int, que
         raise UserError("surveys.answer.invalid")
     anonymity = answering.anonymity
     who = respondent_hash(answering.secret, survey_id, respondent.key)
-    existing = (await conn.execute(select(survey_answers.c.id, survey_answers.c.value).where(and_(
-        survey_answers.c.question_id == question_id, survey_answers.c.respondent == who)).with_for_update())).first()
+    existing = (await conn.execute(_EXISTING_ANSWER, {"question_id": question_id, "who": who})).first()
     value = normalize_value(question, raw, toggle, existing.value if existing else None)
     # Anonymous answers carry the day only, so their times cannot be matched against anything.
     stamp = _day(now) if anonymity == Anonymity.anonymous else now
+    count_key = ("survey.respondents", survey_id)
+    if count_key not in memo:
+        memo[count_key] = int((await conn.execute(select(func.count()).select_from(survey_respondents).where(
+            survey_respondents.c.survey_id == survey_id))).scalar() or 0)
     if value is None:
         if existing is not None:
             await conn.execute(delete(survey_answers).where(survey_answers.c.id == existing.id))
@@ -347,21 +364,25 @@ async def _apply_answer(conn: AsyncConnection, db: Database, survey_id: int, que
             if has_answers is None:
                 await conn.execute(delete(survey_respondents).where(and_(
                     survey_respondents.c.survey_id == survey_id, survey_respondents.c.respondent == who)))
+                memo[count_key] -= 1
     elif existing is not None:
         if value != existing.value:
             await conn.execute(update(survey_answers).where(survey_answers.c.id == existing.id)
                                .values(value=value, updated_at=stamp))
     else:
-        await conn.execute(insert(survey_answers).values(
-            survey_id=survey_id, question_id=question_id, value=value, respondent=who, created_at=stamp,
-            updated_at=stamp, **_metadata(anonymity, question, respondent)))
-        listed = (await conn.execute(select(survey_respondents.c.respondent).where(and_(
-            survey_respondents.c.survey_id == survey_id, survey_respondents.c.respondent == who)))).first()
-        if listed is None:
-            await conn.execute(insert(survey_respondents).values(survey_id=survey_id, respondent=who))
+        await conn.execute(_INSERT_ANSWER, {
+            "survey_id": survey_id, "question_id": question_id, "value": value, "respondent": who,
+            "created_at": stamp, "updated_at": stamp, "user_id": None, "role": None, "municipality": None,
+            "school": None, **_metadata(anonymity, question, respondent)})
+        # Listed exactly when they have an answer: with one question, this first answer means not yet.
+        listed = len(answering.questions) > 1 and (await conn.execute(
+            select(survey_respondents.c.respondent).where(and_(survey_respondents.c.survey_id == survey_id,
+                                                               survey_respondents.c.respondent == who)))).first()
+        if not listed:
+            await conn.execute(_INSERT_RESPONDENT, {"survey_id": survey_id, "respondent": who})
+            memo[count_key] += 1
     # Counted from the answers, not kept on the survey's row: no answer waits for another's update.
-    count = (await conn.execute(select(func.count()).select_from(survey_respondents).where(
-        survey_respondents.c.survey_id == survey_id))).scalar()
+    count = memo[count_key]
     return AnswerSaved(survey_id=survey_id, question_id=question_id, value=value, first_answer=existing is None,
                        respondent_count=int(count or 0))
 
