@@ -17,7 +17,6 @@ from collections.abc import Awaitable
 from typing import Any
 
 import aiohttp
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.db.writer import deadline
 from bot.i18n import t
@@ -52,9 +51,9 @@ class Responder:
     async def send(self, url: str, message: dict[str, Any]) -> None:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-        response = await AsyncWebhookClient(url=url, session=self._session).send_dict(message)
-        if response.status_code >= 400:
-            raise RuntimeError(f"response_url answered {response.status_code}: {response.body[:200]}")
+        async with self._session.post(url, json=message) as response:  # a response_url takes plain JSON
+            if response.status >= 400:
+                raise RuntimeError(f"response_url answered {response.status}: {(await response.text())[:200]}")
 
     async def close(self) -> None:
         if self._session is not None:
