@@ -1,10 +1,11 @@
 """Where a request's outcomes go, and the rules around the ack: run the core flow, ack in time, deliver.
 
 Clicks and form submissions run their core function first, so an answer is committed before the ack.
-Every write the core makes for the request must commit within ACK_BUDGET or is rolled back (never
-committed later): the core then tells the person it was not saved. If the core itself takes longer, we
-ack once each of its writes has committed or been refused, and deliver when it is done, so Slack's 3 s
-limit always holds and nobody is thanked for something not stored. Slash commands and events ack at
+Every answer the core writes for the request (`db.run`) must commit within ACK_BUDGET or is rolled back
+(never committed later): the core then tells the person it was not saved. If the core itself takes
+longer, we ack once each of its answers has committed or been refused, and deliver when it is done, so
+Slack's 3 s limit always holds and nobody is thanked for something not stored. Other writes (a lead's
+nudge to 1,500 people) may finish after the ack; their outcome is delivered when they are done. Slash commands and events ack at
 once (their answer may take longer).
 """
 

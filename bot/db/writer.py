@@ -6,8 +6,9 @@ thousand taps in a handful of transactions. Each write runs inside its own SAVEP
 fails is rolled back alone and only its caller sees the error; every caller is resolved when the
 transaction holding its write has committed, never before.
 
-A write may carry a deadline (the ack budget of the request that made it, see `deadline`): a write that
-cannot be committed by then is rolled back and its caller gets `NotSaved`; it is never committed later.
+A write queued with `run()` (an answer, an RSVP) carries the deadline of the request that made it (its ack
+budget, see `deadline`): one that cannot be committed by then is rolled back and its caller gets
+`NotSaved`; it is never committed later. `transaction()` blocks (everything else) have no deadline.
 """
 
 from __future__ import annotations
@@ -141,7 +142,9 @@ class Writer:
                 yield conn
             return
         loop = asyncio.get_running_loop()
-        job = _Job(fn=None, deadline=_deadline.get(), started=loop.create_future(), released=loop.create_future())
+        # No deadline: blocks are the bot's other writes (a lead's nudge queues 1,500 DMs), which may
+        # finish after the ack; answers go through `run()`, whose deadline is the request's ack budget.
+        job = _Job(fn=None, deadline=None, started=loop.create_future(), released=loop.create_future())
         self._enqueue(job)
         assert job.started is not None and job.released is not None
         try:
@@ -165,7 +168,7 @@ class Writer:
         if job.expired(asyncio.get_running_loop().time()):
             raise NotSaved()  # too late to commit in time: refuse at once, never store it later
         pending = _pending.get()
-        if pending is not None:
+        if pending is not None and job.fn is not None:
             pending.add(job.done)
         if self._task is None or self._task.done():
             self._wake, self._idle = asyncio.Event(), asyncio.Event()
