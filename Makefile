@@ -20,7 +20,7 @@ run: $(STAMP)
 ## Lint, type-check, check the content and run the tests: on SQLite, then again on PostgreSQL
 ## (TEST_POSTGRES_URL) for every test that touches the database; REQUIRE_POSTGRES=1 fails when it is unreachable.
 test: $(STAMP)
-	$(BIN)/ruff check bot handlers tests
+	$(BIN)/ruff check bot handlers tests bench
 	$(BIN)/mypy
 	$(BIN)/samsyv content check
 	$(BIN)/pytest -q
@@ -30,9 +30,11 @@ test: $(STAMP)
 eval: $(STAMP)
 	$(BIN)/python -m bot.questions.evaluate
 
-## Speed and memory figures; then two HTTP instances on PostgreSQL (TEST_POSTGRES_URL) when reachable.
+## Speed and memory figures: the question engine; the answer write path against a bare Bolt app;
+## then two HTTP instances on PostgreSQL (TEST_POSTGRES_URL) when one is reachable.
 bench: $(STAMP)
 	$(BIN)/python -m bot.bench
+	$(BIN)/python -m bench.taps
 	$(BIN)/python -m bot.bench_region
 
 migrate: $(STAMP)
