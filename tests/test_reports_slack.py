@@ -96,7 +96,7 @@ async def test_the_report_command_posts_figures_and_sends_the_html(slack: SlackD
     [figures] = await fake_slack.wait_responses(1)
     shown = text_of(figures)
     assert "SAMSYV-rapport 2026-02-01 – 2026-02-28" in shown
-    assert "5 svar, 80 % ja" in shown and "Processträff 3" in shown and "2 inbjudna, 1 kommer" in shown
+    assert "5 svar, 80\u00a0% ja" in shown and "Processträff 3" in shown and "2 inbjudna, 1 kommer" in shown
     await slack.command("rapport 2026-02-31")
     [_, bad] = await fake_slack.wait_responses(2)
     assert '"2026-02-31" är inget datum' in bad["text"]

@@ -25,6 +25,8 @@ class QuestionInfo(BaseModel):
     kind: str  # scale5 | scale10 | yesno | single | multi | text
     text: str
     options: list[str] = Field(default_factory=list)
+    low_label: str | None = None  # a scale's end labels ("Inte alls", "Jättemycket")
+    high_label: str | None = None
 
     @property
     def is_scale(self) -> bool:
@@ -108,7 +110,8 @@ async def _questions(conn: AsyncConnection, survey_ids: list[int]) -> dict[int, 
                                          survey_questions.c.id))).mappings().all()
     for row in rows:
         found[row["survey_id"]].append(QuestionInfo(id=row["id"], position=row["position"], kind=row["kind"],
-                                                    text=row["text"], options=list(row["options"] or [])))
+                                                    text=row["text"], options=list(row["options"] or []),
+                                                    low_label=row["low_label"], high_label=row["high_label"]))
     return found
 
 

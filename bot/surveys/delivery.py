@@ -175,7 +175,7 @@ async def send_summary(bot: Bot, survey_id: int) -> None:
     results = await service.results(bot.db, None, survey_id, bot.settings.min_group_size)
     lead = await bot.actor(survey.created_by)
     await bot.messenger.dm(lead.user_id, results_message(results, lead.lang, bot.settings.tz))
-    png = await render_chart(results, lead.lang)
+    png = await render_chart(results, lead.lang, bot.settings.min_group_size)
     await bot.messenger.upload(lead.user_id, chart_filename(survey), png, survey.title_in(lead.lang))
 
 

@@ -317,7 +317,7 @@ async def answers_submitted(bot: Bot, actor: Actor, submission: FormSubmission) 
 async def results_outcomes(bot: Bot, actor: Actor, survey_id: int) -> list[Outcome]:
     require_lead(actor)
     results = await service.results(bot.db, actor, survey_id, bot.settings.min_group_size)
-    png = await render_chart(results, actor.lang)
+    png = await render_chart(results, actor.lang, bot.settings.min_group_size)
     return [Reply(message=results_message(results, actor.lang, bot.settings.tz)),
             SendFile(filename=delivery.chart_filename(results.survey), content=png,
                      title=results.survey.title_in(actor.lang))]
