@@ -393,6 +393,16 @@ async def test_a_link_takes_at_most_its_answers_and_one_time_codes_once(
     async with bot.db.read() as conn:
         stored = (await conn.execute(select(survey_link_codes.c.code_hash))).scalars().all()
     assert len(stored) == 3 and not set(created.codes) & set(stored)
+    # The report counts web answers apart from the people asked in Slack: the rate never passes 100 %.
+    from bot.reports import data
+
+    async with bot.db.read() as conn:
+        [info] = await data.list_surveys(conn, survey_id=survey_id)
+    assert (info.web_answers, info.web_without_code, info.respondent_count) == (3, 1, 3)
+    assert info.answer_rate in (None, 0.0)
+    assert info.model_copy(update={"invited": 1, "respondent_count": 9, "web_answers": 1}).answer_rate == 100.0
+    results = await handle_command(bot, LEAD_ACTOR, CommandRequest(text=f"resultat {survey_id}"))
+    assert "Webbsvar: 3, varav 1 utan elevkod." in reply_text(results)
 
 
 async def test_a_translated_survey_offers_its_languages_and_arabic_is_right_to_left(
@@ -685,3 +695,26 @@ async def test_a_confidential_survey_stores_a_hash_of_the_browser_never_its_cook
     await pupil.open(path)
     status, page = await pupil.send(path, [(f"q{survey.questions[0].id}", "9"), ("lang", "en")])
     assert status == 400 and "Något behöver rättas i fråga 1." in page  # the survey has no English
+
+
+async def test_the_lead_gets_a_qr_code_a_poster_and_a_sheet_of_codes(bot: Bot) -> None:
+    from bot.ui import SendFile
+
+    survey_id = await make_survey(bot, title="Puls 7B")
+    outcomes = await handle_command(bot, LEAD_ACTOR, CommandRequest(text=f"enkät länk {survey_id} max 30 koder 4"))
+    shown = reply_text(outcomes)
+    match = URL.search(shown)
+    assert match is not None and "högst 30 svar" in shown and "4 engångskoder" in shown
+    files = {o.filename.rsplit("-", 1)[-1]: o for o in outcomes if isinstance(o, SendFile)}
+    assert set(files) == {"qr.png", "qr.svg", "affisch.html", "elevkoder.html"}
+    assert files["qr.png"].content.startswith(b"\x89PNG\r\n\x1a\n")
+    assert b"<svg" in files["qr.svg"].content
+    poster = files["affisch.html"].content.decode()
+    assert "@page{size:A4" in poster and match.group(0) in poster and 'role="img"' in poster
+    assert "Puls 7B" in poster and "Den här enkäten är anonym." in poster
+    sheet = files["elevkoder.html"].content.decode()
+    assert sheet.count('class="code"') == 4
+    [row] = await link_rows(bot)
+    assert row["max_answers"] == 30
+    bad = await handle_command(bot, LEAD_ACTOR, CommandRequest(text=f"enkät länk {survey_id} max noll"))
+    assert "/syv enkät länk 12" in reply_text(bad)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.conferences.tables import conference_invitees, conference_rsvps, conferences
 from bot.db.engine import as_utc
 from bot.i18n import t
-from bot.surveys.tables import survey_answers, survey_audience, survey_questions, surveys
+from bot.surveys.tables import survey_answers, survey_audience, survey_links, survey_questions, surveys
 
 
 class QuestionInfo(BaseModel):
@@ -51,14 +51,19 @@ class SurveyInfo(BaseModel):
     closed_at: datetime | None = None
     respondent_count: int = 0
     invited: int | None = None  # people asked, where known
+    web_answers: int = 0  # answers through pupils' links: not among `invited`, so not in the rate
+    web_without_code: int = 0
     created_by: str
     questions: list[QuestionInfo] = Field(default_factory=list)
 
     @property
     def answer_rate(self) -> float | None:
+        """Of the people asked in Slack, the share who answered; web answers are counted apart (nobody
+        knows how many pupils got the link), so the rate never exceeds 100 %."""
         if not self.invited:
             return None
-        return round(100.0 * self.respondent_count / self.invited, 1)
+        asked_and_answered = max(0, self.respondent_count - self.web_answers)
+        return min(100.0, round(100.0 * asked_and_answered / self.invited, 1))
 
 
 class AnswerInfo(BaseModel):
@@ -129,16 +134,22 @@ async def list_surveys(conn: AsyncConnection, since: datetime | None = None,
     ids = [row["id"] for row in rows]
     questions = await _questions(conn, ids)
     audience_counts: dict[int, int] = {}
+    web: dict[int, tuple[int, int]] = {}
     if ids:
         counted = await conn.execute(select(survey_audience.c.survey_id, func.count()).where(
             survey_audience.c.survey_id.in_(ids)).group_by(survey_audience.c.survey_id))
         audience_counts = {sid: int(n) for sid, n in counted.all()}
+        web = {sid: (int(total or 0), int(without or 0)) for sid, total, without in (await conn.execute(
+            select(survey_links.c.survey_id, func.sum(survey_links.c.answer_count),
+                   func.sum(survey_links.c.answers_without_code)).where(survey_links.c.survey_id.in_(ids))
+            .group_by(survey_links.c.survey_id))).all()}
     return [SurveyInfo(
         id=row["id"], series_id=row["series_id"], kind=row["kind"], title=row["title"], lang=row["lang"],
         anonymity=row["anonymity"], status=row["status"], opens_at=as_utc(row["opens_at"]),
         closes_at=_opt(row["closes_at"]), closed_at=_opt(row["closed_at"]),
         respondent_count=int(row["respondent_count"] or 0),
         invited=_invited(row["audience"], audience_counts.get(row["id"], 0)), created_by=row["created_by"],
+        web_answers=web.get(row["id"], (0, 0))[0], web_without_code=web.get(row["id"], (0, 0))[1],
         questions=questions[row["id"]]) for row in rows]
 
 

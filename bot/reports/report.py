@@ -194,8 +194,11 @@ def survey_headline(lang: str, s: SurveySummary) -> str:
     survey = s.survey
     rate = t(lang, "report.rate", rate=percent(lang, survey.answer_rate), invited=survey.invited) \
         if survey.answer_rate is not None else ""
-    return t(lang, "report.survey_line", title=survey.title, anonymity=t(lang, f"report.anonymity.{survey.anonymity}"),
+    line = t(lang, "report.survey_line", title=survey.title, anonymity=t(lang, f"report.anonymity.{survey.anonymity}"),
              n=survey.respondent_count, rate=rate)
+    if survey.web_answers:
+        line += " · " + t(lang, "web.link.web_answers", total=survey.web_answers, without_code=survey.web_without_code)
+    return line
 
 
 def group_line(lang: str, groups: list[GroupSummary]) -> str:

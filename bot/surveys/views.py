@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.i18n import t
+from bot.surveys.links import WebAnswers
 from bot.surveys.models import (
     MAX_QUESTIONS,
     MAX_TEXT_ANSWER,
@@ -274,7 +275,9 @@ def question_result_text(result: QuestionResult, lang: str, with_groups: bool = 
     return "\n".join(lines)
 
 
-def results_message(results: SurveyResults, lang: str, tz: Any, with_controls: bool = True) -> Message:
+def results_message(results: SurveyResults, lang: str, tz: Any, with_controls: bool = True,
+                    web: WebAnswers | None = None) -> Message:
+    """The results; `web` says how many answers came through pupils' links and how many without a code."""
     survey = results.survey
     title = survey.title_in(lang)
     header = t(lang, "surveys.results.title", title=esc(clip(title, 100)))
@@ -284,6 +287,8 @@ def results_message(results: SurveyResults, lang: str, tz: Any, with_controls: b
                        mode=t(lang, f"surveys.anonymity.{survey.anonymity.value}.name"),
                        status=status_line(survey, lang, tz))),
     ]
+    if web is not None and web.total:
+        blocks.append(Context(text=t(lang, "web.link.web_answers", total=web.total, without_code=web.without_code)))
     total = len(results.questions)
     for result in results.questions:
         blocks.append(Text(text=question_result_text(result, lang, tz=tz, total=total)))
