@@ -54,7 +54,9 @@ async def test_a_lead_gets_exports_by_dm_from_the_command_and_the_menu(slack: Sl
     assert complete.get("channel_id", "").startswith("D"), "the file goes to the lead's DM"
     book = load_workbook(io.BytesIO(content))
     summary = [[c.value for c in row] for row in book["Sammanfattning"].iter_rows()]
-    assert summary[10] == [1, "Har du gjort prao?", "ja/nej", 5, None, None, 80, "Ja: 4 (80 %); Nej: 1 (20 %)"]
+    assert summary[10] == [1, "Har du gjort prao?", "ja/nej", 5, None, None, 0.8,
+                           "Ja: 4 (80\u00a0%); Nej: 1 (20\u00a0%)"]
+    assert book["Sammanfattning"]["G11"].number_format == "0.0%"  # a percentage Excel can compute with
     [reply] = await fake_slack.wait_responses(1)
     assert "Klart! Jag har skickat" in text_of(reply)
 
