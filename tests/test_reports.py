@@ -311,7 +311,6 @@ async def test_survey_list_and_attendance_exports(bot: Bot) -> None:
     assert rows[1] == [str(survey_id), "Elevpuls", "enkät", "anonym", "stängd", "2026-02-02 10:00", "2026-02-04 10:00",
                        "6", "10", "60", ""]
     # The same attendance format as the meeting's own download: a row per person and meeting.
-    from bot.conferences.exports import attendance_csv
 
     rows = read_csv((await export_file(bot, LEAD_ACTOR, "conferences")).content)
     assert rows[0] == ["Träff", "Start", "Slut", "Typ", "Kommun eller skola", "Status", "Slack-ID", "Svar",
