@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ROUTE = "/s/{token}"
+FEED_ROUTE = "/cal/{token}.ics"
 THANKS_ROUTE = "/s/{token}/tack"
 PAGE_LIMIT_PER_MINUTE = 240  # per IP address; a class behind one school IP opens the page ~30 times
 POST_LIMIT_PER_MINUTE = 60
@@ -213,6 +214,27 @@ class PupilPages:
         results = await service.results(self.bot.db, None, survey.id, min_size)
         return pages.results_html(results, lang, min_size)
 
+    # --- calendar feeds ----------------------------------------------------------------------------
+
+    async def calendar_feed(self, request: web.Request) -> web.Response:
+        """A person's meetings as a subscribed calendar (Outlook, Google poll it); 404 for unknown tokens."""
+        from bot.conferences import ics
+        from bot.conferences.feeds import feed_owner, meetings_for
+
+        if not self.page_limiter.allow(client_ip(request)):
+            return web.Response(status=429, headers={"Retry-After": "60"})
+        owner = await feed_owner(self.bot.db, request.match_info["token"])
+        if owner is None:
+            return web.Response(status=404, text="Not found", headers={"X-Robots-Tag": "noindex, nofollow"})
+        actor = await self.bot.actor(owner)
+        now = self.bot.clock.now()
+        meetings = await meetings_for(self.bot.db, owner, now)
+        body = ics.calendar(meetings, self.bot.settings.tz, actor.lang, now,
+                            name=t(actor.lang, "conf.feed.name"), feed=True)
+        return web.Response(body=body, content_type="text/calendar", charset="utf-8", headers={
+            "Cache-Control": "private, max-age=300", "X-Robots-Tag": "noindex, nofollow",
+            "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"})
+
     # --- POST --------------------------------------------------------------------------------------
 
     async def submit(self, request: web.Request) -> web.Response:
@@ -284,7 +306,7 @@ class PupilPages:
         return response
 
 
-_TOKEN_IN_PATH = re.compile(r"^/s/[^/?]+")
+_TOKEN_IN_PATH = re.compile(r"^/(s|cal)/[^/?]+")
 
 
 class PrivateAccessLogger(AbstractAccessLogger):
@@ -292,16 +314,18 @@ class PrivateAccessLogger(AbstractAccessLogger):
     can answer) and the pupils' IP addresses. Use as `web.AppRunner(app, access_log_class=...)`."""
 
     def log(self, request: Any, response: Any, time: float) -> None:
-        path = _TOKEN_IN_PATH.sub("/s/<token>", request.path)
+        path = _TOKEN_IN_PATH.sub(lambda m: f"/{m.group(1)}/<token>", request.path)
         self.logger.info('"%s %s" %s %.3fs', request.method, path, response.status, time)
 
 
 def add_routes(app: web.Application, bot: Bot, **limits: int) -> PupilPages:
-    """GET and POST /s/{token} on an existing aiohttp application (the Slack one, or our own)."""
+    """GET and POST /s/{token}, the thank-you page and the calendar feeds /cal/{token}.ics on an existing
+    aiohttp application (the Slack one, or our own)."""
     handlers = PupilPages(bot, **limits)
     app.router.add_get(ROUTE, handlers.show)
     app.router.add_post(ROUTE, handlers.submit)
     app.router.add_get(THANKS_ROUTE, handlers.thanks)
+    app.router.add_get(FEED_ROUTE, handlers.calendar_feed)
     return handlers
 
 
