@@ -77,7 +77,8 @@ def _panel_height(panel: Panel) -> float:
 
 
 def _draw_panel(axes: Axes, panel: Panel, lang: str) -> None:
-    axes.set_title(wrap(panel.title, TITLE_WIDTH), fontsize=9, loc="left")
+    if panel.title:
+        axes.set_title(wrap(panel.title, TITLE_WIDTH), fontsize=9, loc="left")
     if not panel.bars:
         axes.text(0.0, 0.5, panel.note or "", fontsize=9, va="center", transform=axes.transAxes)
         axes.set_axis_off()
@@ -129,7 +130,7 @@ def panels_png(title: str, panels: list[Panel], lang: str) -> bytes:
 def trend_png(title: str, points: list[tuple[datetime, float | None]], y_label: str, y_max: float,
               lang: str, as_percent: bool = False) -> bytes:
     """One question of a repeating pulse over time as a line; hidden instances leave a gap."""
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
+    from matplotlib.dates import date2num
 
     figure = _figure(7, 2.8)
     axes = figure.add_subplot(1, 1, 1)
@@ -142,14 +143,17 @@ def trend_png(title: str, points: list[tuple[datetime, float | None]], y_label: 
             axes.annotate(text, (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
     axes.set_ylim(0, y_max)
     axes.set_ylabel(y_label)
-    axes.set_title(wrap(title, TITLE_WIDTH), fontsize=10, loc="left")
+    if title:
+        axes.set_title(wrap(title, TITLE_WIDTH), fontsize=10, loc="left")
     axes.grid(axis="y", alpha=0.3)
     axes.yaxis.set_major_formatter(lambda value, _pos: number(lang, value))
-    locator = AutoDateLocator(minticks=2, maxticks=8)
-    axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    # One tick per instance, labelled with its ISO date: no month names in the wrong language.
+    every = max(1, len(points) // 8 + (1 if len(points) % 8 else 0))
+    axes.set_xticks(xs[::every], labels=[f"{p[0]:%Y-%m-%d}" for p in points][::every], fontsize=8)
     if len(xs) == 1:
         axes.set_xlim(xs[0] - 15, xs[0] + 15)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
     return _png(figure)
 
 
@@ -172,8 +176,7 @@ def grouped_bars_png(title: str, labels: list[str], series: list[tuple[str, list
     axes.set_yticks(positions, labels=wrapped, fontsize=8)
     axes.set_ylim(len(labels) - 0.5, -0.5)  # exactly one row per label, first at the top
     axes.set_title(title, fontsize=10, loc="left")
-    axes.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncols=max(len(shown), 1),
-                frameon=False)
+    figure.legend(fontsize=8, loc="outside lower center", ncols=max(len(shown), 1), frameon=False)
     _integer_ticks(axes)
     axes.grid(axis="x", alpha=0.3)
     for side in ("top", "right"):

@@ -298,7 +298,7 @@ header,main,footer{max-width:60rem;margin:0 auto;padding:0 1rem}
 h1{font-size:1.6em;margin:1em 0 .2em}h2{border-bottom:2px solid #2a6f97;padding-bottom:.2em;margin-top:2em}
 h3{margin:1.5em 0 .3em}h4{margin:1em 0 .3em;font-size:1em}
 table{border-collapse:collapse;margin:.5em 0 1em;width:100%}
-th,td{border:1px solid #d0d7de;padding:.3em .5em;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th,td{border:1px solid #d0d7de;padding:.3em .5em;text-align:left;vertical-align:top;overflow-wrap:break-word}
 th{background:#eef3f7}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .muted{color:#52606d;font-size:.9em}.hidden{color:#7a4f00;font-style:italic}
 figure{margin:1em 0}img{max-width:100%;height:auto;display:block}
@@ -308,9 +308,9 @@ figcaption{font-size:.85em;color:#52606d}
  table,thead,tbody,tr,th,td{display:block;width:100%}
  thead tr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
  tr{border:1px solid #d0d7de;border-radius:.4em;margin:0 0 .6em;padding:.2em 0}
- td{border:0;border-bottom:1px solid #eef3f7;padding:.25em .6em}td:last-child{border-bottom:0}
+ td{border:0;border-bottom:1px solid #eef3f7;padding:.25em .6em;display:flex;gap:.6em}td:last-child{border-bottom:0}
  td.num{text-align:left}
- td::before{content:attr(data-label);display:block;font-weight:600;font-size:.8em;color:#52606d}
+ td::before{content:attr(data-label);flex:0 0 42%;font-weight:600;font-size:.85em;color:#52606d}
 }
 @media print{
  @page{size:A4;margin:15mm 14mm}
@@ -374,12 +374,12 @@ def _survey_section(report: ReportData, s: SurveySummary, lang: str, tz: Any, dr
         parts.append(f"<p>{_e(t(lang, 'report.h.who_answered'))}: {_e(group_line(lang, s.respondents_by))}</p>")
     for q in s.questions:
         parts.append(f'<div class="question"><h4>{_e(q.question.number)}. {_e(q.question.text)}</h4>')
-        parts.append(f"<p>{_e(question_line(lang, q))}</p>")
+        if not q.hidden:
+            parts.append(f"<p>{_e(question_line(lang, q))}</p>")
         panel = question_panel(q, lang, report.min_group_size)
-        if draw and panel.bars:
-            parts.append(_figure(panel_png(panel, lang),
-                                 t(lang, "report.chart_alt", number=q.question.number, question=q.question.text),
-                                 " ".join(panel.footnotes) or None))
+        if draw and panel.bars:  # the heading above names the question: the chart need not
+            parts.append(_figure(panel_png(panel.model_copy(update={"title": ""}), lang),
+                                 t(lang, "report.chart_alt", number=q.question.number, question=q.question.text)))
         if q.hidden:
             parts.append(f'<p class="hidden">{_e(too_few)}</p>')
         elif q.shares:
@@ -403,8 +403,7 @@ def _trend_section(trend: Trend, lang: str, tz: Any, index: int, draw: bool) -> 
     parts = [f'<section aria-labelledby="trend-{index}"><h3 id="trend-{index}">{_e(trend.title)}: '
              f"{_e(trend.question)}</h3>"]
     if draw and any(p.value is not None for p in trend.points):
-        png = trend_png(trend.question, [(p.opens_at, p.value) for p in trend.points], label, y_max, lang,
-                        as_percent=not scale)
+        png = trend_png("", [(p.opens_at, p.value) for p in trend.points], label, y_max, lang, as_percent=not scale)
         parts.append(_figure(png, t(lang, "report.trend_alt", title=trend.title, question=trend.question)))
     rows = [[_txt(f"{p.opens_at.astimezone(tz):%Y-%m-%d}"),
              _hid(t(lang, "report.too_few")) if p.hidden else _num(p.n),
