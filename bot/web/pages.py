@@ -32,6 +32,7 @@ body{margin:0;background:#f4f6f8;color:#1a1a1a;font-family:system-ui,-apple-syst
 main{max-width:40rem;margin:0 auto;padding:1rem}
 h1{font-size:1.6rem;line-height:1.25;margin:.5rem 0 1rem}
 .card{background:#fff;border:1px solid #d0d7de;border-radius:.75rem;padding:1rem;margin:0 0 1rem}
+.card>p:first-child,.card>h2:first-child{margin-top:0}.card>p:last-child{margin-bottom:0}
 .mode{border-inline-start:.4rem solid #2f6f4f}
 .mode strong{display:block}
 fieldset{border:1px solid #d0d7de;border-radius:.75rem;background:#fff;padding:1rem;margin:0 0 1rem;min-width:0}
