@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import formatting
 from bot.i18n import t
 from bot.surveys.links import WebAnswers
 from bot.surveys.models import (
@@ -47,12 +48,12 @@ MAX_TEXTS_SHOWN = 20
 # --- small pieces -----------------------------------------------------------------------------------
 
 def number(value: float, lang: str) -> str:
-    text = f"{value:.1f}".removesuffix(".0") if value != int(value) else str(int(value))
-    return text.replace(".", ",") if lang == "sv" else text
+    """Through bot.formatting, the one number formatter ('3,4' in Swedish, '3.4' in English)."""
+    return formatting.number(lang, value)
 
 
 def percent(value: float, lang: str) -> str:
-    return t(lang, "surveys.results.percent", value=number(round(value), lang))
+    return formatting.percent(lang, value)
 
 
 def anonymity_note(survey: Survey, lang: str) -> str:
