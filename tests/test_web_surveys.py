@@ -322,12 +322,8 @@ async def test_answers_are_recorded_and_the_next_pupil_starts_empty(
     status, again = await pupil.open(f"{path}/tack?lang=sv&n=6")
     assert status == 200 and "Tack!" in again and len(await answer_rows(bot, survey_id)) == 6
 
-    # The next pupil on the same device (the link opened again) sees an empty form: a fresh id.
-    assert pupil.cookie() != first_cookie and pupil.cookie(CHANGE_COOKIE_NAME) == first_cookie
-    status, page = await pupil.open(path)
-    assert " checked" not in page and "Jag vill bli snickare" not in page
-
     # Changing one's answers is an explicit choice (the link on the thank-you page), prefilled.
+    assert pupil.cookie() != first_cookie and pupil.cookie(CHANGE_COOKIE_NAME) == first_cookie
     status, page = await pupil.open(f"{path}?lang=sv&change=1")
     assert "Du ändrar svaren du nyss skickade." in page and 'name="change" value="1"' in page
     assert f'name="q{scale5.id}" value="4" checked' in page and "Jag vill bli snickare</textarea>" in page
@@ -343,9 +339,11 @@ async def test_answers_are_recorded_and_the_next_pupil_starts_empty(
     assert multi.id not in per_question and free.id not in per_question
     assert (await service.get_survey(bot.db, survey_id)).respondent_count == 1
 
-    # "Ny elev – börja om" forgets the change window; the next answer is a second respondent.
+    # The next pupil on the same device ("Ny elev – börja om", or the link opened again) sees an empty
+    # form with a fresh id, and that closes the last pupil's change window.
     status, page = await pupil.open(f"{path}?lang=sv&new=1")
-    assert " checked" not in page and pupil.cookie(CHANGE_COOKIE_NAME) in (None, "")
+    assert " checked" not in page and "Jag vill bli snickare" not in page
+    assert pupil.cookie(CHANGE_COOKIE_NAME) in (None, "")
     status, page = await pupil.open(f"{path}?lang=sv&change=1")
     assert "Du ändrar" not in page and " checked" not in page
     assert (await pupil.send(path, full_answers(survey)))[0] == 200

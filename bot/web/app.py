@@ -186,7 +186,7 @@ class PupilPages:
         response = self.form_page(request, link, survey, lang, cookie)  # never another pupil's answers
         if fresh:
             set_respondent_cookie(response, cookie, self.secure_cookie)
-        if request.query.get("new") == "1":
+        if previous is not None:  # a new form closes the last pupil's change window on this device
             clear_change_cookie(response)
         return response
 
