@@ -82,7 +82,11 @@ async def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _db_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.reports.audit import cli_actor, record
+
     target = await asyncio.to_thread(backup_sync, settings.database_url, Path(args.path))
+    async with open_bot(settings, start=False) as bot:  # a copy of everything: in the audit log
+        await record(bot, cli_actor(settings.default_language), "db.backup", path=str(target))
     print(f"backup written to {target}")
     return 0
 

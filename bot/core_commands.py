@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.db import erasure
 from bot.i18n import t
 from bot.interactions import CommandRequest, Registry
 from bot.ui import Block, Context, Divider, Header, Message, Outcome, Reply, Text
@@ -77,3 +78,4 @@ def register(registry: Registry) -> None:
     registry.command("language", language_command, help_key="help.cmd.language")
     registry.command("role", role_command, min_role=Role.lead, help_key="help.cmd.role")
     registry.home(0, home_greeting)
+    registry.due(erasure.CHECKPOINT_KIND, erasure.due_checkpoint)

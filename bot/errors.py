@@ -20,5 +20,8 @@ class UserError(Exception):
 
 
 class Forbidden(UserError):
+    """A refusal; `logged` once it is in the audit log (the runtime logs those that are not yet)."""
+
     def __init__(self, key: str = "errors.lead_only", **values: Any) -> None:
         super().__init__(key, **values)
+        self.logged = False

@@ -1,4 +1,12 @@
-"""Logging set-up with a filter that keeps tokens and secrets out of every log line."""
+"""Logging set-up that keeps personal data and secrets out of every log line, at every level.
+
+- Libraries that log what passes through them are held at WARNING whatever LOG_LEVEL says, and a
+  handler filter drops their lower records even if a library lowers its own level (SQLAlchemy's
+  engine logger prints every statement with its parameters already at INFO, `echo=True` sets it;
+  slack_sdk prints request and response bodies at DEBUG: user ids, message texts, link tokens).
+- Slack tokens, configured secrets and pupils' link tokens in /s/<token> paths are redacted.
+- Our own log lines name ids of surveys and due-item kinds, never user ids, message bodies or keys.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,16 @@ import re
 import sys
 
 _TOKEN = re.compile(r"\bx(?:ox[abposr]|app)-[A-Za-z0-9-]+")
+_LINK = re.compile(r"/s/[A-Za-z0-9_-]{8,}")
+QUIET_LIBRARIES = ("sqlalchemy", "aiosqlite", "asyncpg", "slack_sdk", "slack_bolt", "aiohttp.client",
+                   "aiohttp.server", "aiohttp.web", "urllib3", "websockets", "alembic")
+
+
+class QuietLibraries(logging.Filter):
+    """Drops records below WARNING from libraries that log statements, parameters or message bodies."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or not record.name.startswith(QUIET_LIBRARIES)
 
 
 class RedactSecrets(logging.Filter):
@@ -19,7 +37,7 @@ class RedactSecrets(logging.Filter):
     def redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "***")
-        return _TOKEN.sub("xox*-***", text)
+        return _LINK.sub("/s/<token>", _TOKEN.sub("xox*-***", text))
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -44,9 +62,10 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 def setup_logging(level: str, secrets: list[str]) -> None:
     handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(QuietLibraries())
     handler.addFilter(RedactSecrets(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    if root.level > logging.DEBUG:  # migrations are routine: start-up says one line, not Alembic's five
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -47,17 +47,17 @@ class LogMessenger:
     """For CLI commands that run without Slack: anything the core would send is logged, not lost silently."""
 
     async def post(self, channel: str, message: Any, thread_ts: str | None = None) -> Any:
-        log.info("would post to %s: %s", channel, message.text)
+        log.info("would post a message (%d characters); not connected to Slack", len(message.text or ""))
         return MessageRef(channel=channel, ts="0")
 
     async def dm(self, user_id: str, message: Any) -> Any:
         return await self.post(user_id, message)
 
     async def update(self, ref: Any, message: Any) -> None:
-        log.info("would update %s: %s", ref.channel, message.text)
+        log.info("would update a message; not connected to Slack")
 
     async def upload(self, user_or_channel: str, filename: str, content: bytes, title: str, comment: str = "") -> None:
-        log.info("would upload %s to %s", filename, user_or_channel)
+        log.info("would upload a file (%d bytes); not connected to Slack", len(content))
 
     async def channel_members(self, channel: str) -> list[str]:
         return []

@@ -14,14 +14,14 @@ from bot.clock import Clock, SystemClock
 from bot.coalesce import Coalescer
 from bot.db import Database
 from bot.db.migrate import upgrade
-from bot.errors import UserError
+from bot.errors import Forbidden, UserError
 from bot.i18n import t
 from bot.ids import MAX_VALUE_LENGTH
 from bot.interactions import ActionEvent, CommandRequest, FormSubmission, Registry
 from bot.messaging import LogMessenger, Messenger
 from bot.settings import Settings
 from bot.ui import Block, Context, FormErrors, Message, Outcome, Reply, Text
-from bot.users import Actor, get_actor
+from bot.users import Actor, audit, get_actor
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,14 @@ def looks_like_question(rest: str) -> bool:
     return len(rest.split()) >= QUESTION_WORDS and rest.endswith("?") and not any(q in rest for q in "\"“”«»")
 
 
+async def audit_refusal(bot: Bot, actor: Actor, exc: UserError, what: str) -> None:
+    """Every refusal goes to the audit log (forged lead buttons and forms included), once."""
+    if isinstance(exc, Forbidden) and not exc.logged:
+        async with bot.db.write() as conn:
+            await audit(conn, actor.user_id, "denied", what=what)
+        exc.logged = True
+
+
 def error_reply(actor: Actor, exc: UserError) -> list[Outcome]:
     return [Reply(message=Message(text=exc.render(actor.lang), blocks=[Text(text=f":warning: {exc.render(actor.lang)}")]))]
 
@@ -90,10 +98,11 @@ async def handle_command(bot: Bot, actor: Actor, request: CommandRequest) -> lis
                 # "/syv resultat av gymnasievalet?" from a pupil is a question, not a forbidden command.
                 if looks_like_question(rest):
                     return await _question(bot, actor, request)
-                raise UserError("errors.lead_only" if command.min_role.value == "lead" else "errors.not_allowed")
+                raise Forbidden("errors.lead_only" if command.min_role.value == "lead" else "errors.not_allowed")
             return await command.fn(bot, actor, rest, request)
         return await _question(bot, actor, request)
     except UserError as exc:
+        await audit_refusal(bot, actor, exc, f"command:{text.split(maxsplit=1)[0][:40] if text else ''}")
         return error_reply(actor, exc)
 
 
@@ -138,6 +147,7 @@ async def handle_action(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outc
     try:
         return await fn(bot, actor, event)
     except UserError as exc:
+        await audit_refusal(bot, actor, exc, event.action)
         return error_reply(actor, exc)
 
 
@@ -148,6 +158,7 @@ async def handle_form(bot: Bot, actor: Actor, submission: FormSubmission) -> lis
     try:
         return await fn(bot, actor, submission)
     except UserError as exc:
+        await audit_refusal(bot, actor, exc, submission.callback)
         return [FormErrors(errors={"_form": exc.render(actor.lang)})]
 
 

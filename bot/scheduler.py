@@ -98,7 +98,7 @@ async def run_due(bot: Bot, now: datetime | None = None, limit: int = 200) -> in
         try:
             await kind.fn(bot, dict(row["payload"]), as_utc(row["due_at"]))
         except Exception as exc:
-            log.exception("due item %s (%s) failed", row["key"], row["kind"])
+            log.exception("due item %s (%s) failed", row["id"], row["kind"])  # keys can name people
             error = f"{type(exc).__name__}: {exc}"
         await _finish(bot, row["id"], now, error, row["attempts"] + 1)
         ran += 1

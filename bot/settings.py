@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     guidance_channel: str = ""
     content_dir: Path = CONTENT_DIR
     min_group_size: int = Field(default=5, ge=1)
+    min_group_size_pupils: int = Field(default=7, ge=1)  # GR's own pupil survey hides fewer than 7
     retention_days: int = Field(default=365, ge=1)
     reminder_offsets_hours: str = "24,1"
     due_poll_seconds: float = Field(default=5.0, gt=0)

@@ -91,7 +91,7 @@ async def after_ack(client: Any, actor: Actor, work: Awaitable[Any]) -> None:
     try:
         await work
     except Exception:
-        log.exception("error after ack for %s", actor.user_id)
+        log.exception("error after ack")  # no user id: logs carry no personal data
         await tell_error(client, actor)
 
 
@@ -100,7 +100,7 @@ async def tell_error(client: Any, actor: Actor) -> None:
         await client.chat_postMessage(channel=actor.user_id, **message_kwargs(
             Message(text=t(actor.lang, "errors.generic"))))
     except Exception:
-        log.exception("could not tell %s about the error", actor.user_id)
+        log.exception("could not tell the user about the error")
 
 
 def user_id_of(body: dict[str, Any]) -> str:

@@ -191,7 +191,9 @@ async def test_lead_only_actions_are_refused_for_others_even_when_forged(bot: Bo
     [after] = await all_meetings(bot)
     assert after.title == conf.title and not after.cancelled and after.sequence == 0
     async with bot.db.read() as conn:
-        assert [r.actor for r in (await conn.execute(select(audit_log))).all()] == [LEAD]
+        entries = [(r.actor, r.action) for r in (await conn.execute(select(audit_log))).all()]
+    assert [who for who, _ in entries if who != "UPUPIL"] == [LEAD]
+    assert {action for who, action in entries if who == "UPUPIL"} == {"denied"}, "each refusal is audited"
 
 
 # --- reminders ---------------------------------------------------------------------------------------

@@ -109,7 +109,9 @@ async def test_roles_are_granted_by_leads_only_and_audited(slack: SlackDriver, f
     assert actor.role.value == "counsellor"
     async with slack.bot.db.read() as conn:
         rows = (await conn.execute(select(audit_log))).mappings().all()
-    assert [(r["actor"], r["action"], r["detail"]["user"]) for r in rows] == [(LEAD, "role.set", "U7")]
+    # The refusal is audited too (issue 18): a forged or mistaken lead command leaves a trace.
+    assert [(r["actor"], r["action"], r["detail"].get("user") or r["detail"].get("what")) for r in rows] == [
+        ("U3", "denied", "command:roll"), (LEAD, "role.set", "U7")]
 
 
 async def test_unknown_users_get_least_privilege(bot: Bot) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.cli import main
 from bot.questions.engine import Engine, build_engine
-from bot.questions.tables import feedback, question_log, unanswered
+from bot.questions.tables import feedback, question_log
 from bot.questions.text import Lexicon, detect_language, normalize, words
 from bot.runtime import Bot
 from bot.settings import CONTENT_DIR
@@ -151,13 +151,15 @@ async def test_unsure_answer_offers_a_person_and_forwards_once_with_consent(slac
     [reply] = await fake_slack.wait_for("chat.postMessage")
     assert reply["thread_ts"] == "1700000000.000002"
     assert "Fråga en vägledare" in text_of(reply)
-    async with slack.bot.db.read() as conn:
-        [row] = (await conn.execute(select(unanswered))).mappings().all()
-    await slack.click("q:ask", str(row["question_id"]), user="U6", channel="C9")
+    ask = next(e for b in reply["blocks"] if b["type"] == "actions" for e in b["elements"]
+               if e["action_id"].startswith("q:ask"))
+    await slack.click("q:ask", ask["value"], user="U6", channel="C9")
     [consent] = await fake_slack.wait_responses(1)
     assert "samtycke" not in text_of(consent) and "ditt namn" in text_of(consent)
-    await slack.click("q:forward", str(row["question_id"]), user="U6", channel="C9")
-    await slack.click("q:forward", str(row["question_id"]), user="U6", channel="C9")
+    forward = next(e for b in consent["blocks"] if b["type"] == "actions" for e in b["elements"]
+                   if e["action_id"].startswith("q:forward"))
+    await slack.click("q:forward", forward["value"], user="U6", channel="C9")
+    await slack.click("q:forward", forward["value"], user="U6", channel="C9")
     await fake_slack.wait_responses(3)
     posts = [c for c in fake_slack.of("chat.postMessage") if c["channel"] == "CGUIDE"]
     assert len(posts) == 1

@@ -140,3 +140,10 @@ def test_cli_report_purge_forget_and_mydata(cli_db: tuple[Path, int], tmp_path: 
     conn.close()
     actions = [a for _, a in audit_rows(db)]
     assert actions == ["report.create", "privacy.purge", "privacy.mydata", "privacy.forget"]
+
+
+def test_a_backup_is_in_the_audit_log(cli_db: tuple[Path, int], tmp_path: Path) -> None:
+    db, _ = cli_db
+    assert main(["db", "backup", str(tmp_path / "copy.db")]) == 0
+    [(who, action)] = audit_rows(db)
+    assert action == "db.backup" and who.startswith("cli:")  # issue 18: a copy of everything is audited

@@ -26,7 +26,7 @@ PUPIL = "UPUPIL7"
 async def seed(bot: Bot) -> int:
     survey_id, _ = await make_survey(bot, title="Elevpuls", anonymity="anonymous", opens_at=T0, respondents=5,
                                      questions=[("yesno", "Har du gjort prao?", [])], answers=[
-        {"q": 0, "value": v, "role": "pupil", "municipality": "Göteborg"} for v in ("yes", "yes", "no", "yes", "yes")])
+        {"q": 0, "value": v, "role": "staff", "municipality": "Göteborg"} for v in ("yes", "yes", "no", "yes", "yes")])
     await make_meeting(bot, title="Processträff 3", start=T0 + timedelta(days=2), invited=["U1", "U2"],
                        rsvps={"U1": "yes"})
     await log_question(bot, at=T0, question="Vad är prao?", answered=True, helpful=True)
@@ -85,7 +85,7 @@ async def test_non_leads_are_refused_in_slack_also_with_forged_buttons(slack: Sl
     assert all("Det här får bara projektledare göra" in text_of(r) for r in responses[1:])
     assert fake_slack.of("files.getUploadURLExternal") == []
     log = await audit_of(slack.bot)
-    assert log == [(PUPIL, "denied")] * 4
+    assert log == [(PUPIL, "denied")] * 5  # the command too (issue 18: every refusal is audited)
 
 
 async def test_the_report_command_posts_figures_and_sends_the_html(slack: SlackDriver, fake_slack: FakeSlack) -> None:

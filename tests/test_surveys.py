@@ -212,16 +212,17 @@ async def test_the_confirmation_is_ephemeral_and_shows_results_only_when_allowed
         QuestionDraft(kind=QuestionKind.yesno, text="Har du haft prao?")])
     survey = await service.get_survey(bot.db, survey_id)
     qid = survey.questions[0].id
-    for user in ("U1", "U2", "U3", "U4"):
+    # Unknown users are pupils (least privilege), so the pupils' threshold (7) applies.
+    for user in ("U1", "U2", "U3", "U4", "U5", "U6"):
         outcomes = await handle_action(bot, Actor(user_id=user), ActionEvent(
             action="survey:answer", value=f"{survey_id}:{qid}:yes", channel="C1"))
     [reply] = outcomes
     assert isinstance(reply, Reply) and not reply.in_thread  # only the person who answered sees it
     assert "Tack! Ditt svar: *Ja*. Du kan ändra ditt svar tills enkäten stänger." in texts(outcomes)
     assert "För få svar för att visa" in texts(outcomes)
-    outcomes = await handle_action(bot, Actor(user_id="U5"), ActionEvent(
+    outcomes = await handle_action(bot, Actor(user_id="U7"), ActionEvent(
         action="survey:answer", value=f"{survey_id}:{qid}:no", channel="C1"))
-    assert "Ja: ████████ 4 (80\u00a0%)" in texts(outcomes)
+    assert "Ja: █████████ 6 (86\u00a0%)" in texts(outcomes)
 
 
 # --- results ----------------------------------------------------------------------------------------
@@ -232,7 +233,7 @@ async def test_results_maths_counts_percentages_mean_and_median(bot: Bot) -> Non
     qid = survey.questions[0].id
     rows = [AnswerRow(question_id=qid, value=v, role=r) for v, r in
             [("1", "staff"), ("2", "staff"), ("4", "staff"), ("4", "pupil"), ("5", "pupil"), ("5", "pupil")]]
-    result = survey_results(survey, rows, min_group_size=5).questions[0]
+    result = survey_results(survey, rows, 1).questions[0]
     assert [(b.value, b.count, b.percent) for b in result.bars] == [
         ("1", 1, 16.7), ("2", 1, 16.7), ("3", 0, 0.0), ("4", 2, 33.3), ("5", 2, 33.3)]
     assert result.mean == 3.5 and result.median == 4.0 and result.n == 6
@@ -249,16 +250,18 @@ async def test_minimum_group_size_hides_small_groups_in_anonymous_surveys(bot: B
     assert "För få svar för att visa" in texts(outcomes) and "Medel" not in texts(outcomes)
     assert "n = 4" not in texts(outcomes)
     assert isinstance(outcomes[1], SendFile) and outcomes[1].content.startswith(b"\x89PNG")
-    # Five staff and two pupils: the totals show, the pupil group does not.
+    # Five staff and two pupils (issue 18, break 1): the totals show (7 = the pupils' threshold), but
+    # not the staff, or total minus staff would give the two pupils' answers back.
     for user, value in [("U5", "5"), ("U6", "5"), ("U7", "4")]:
         await answer(bot, survey_id, user, value, role="pupil" if user in ("U6", "U7") else "staff")
-    results = await service.results(bot.db, LEAD_ACTOR, survey_id, bot.settings.min_group_size)
+    results = await service.results(bot.db, LEAD_ACTOR, survey_id, bot.settings.min_group_size,
+                                    bot.settings.min_group_size_pupils)
     [question] = results.questions
     assert not question.hidden and question.n == 7
-    assert [(g.name, g.hidden, g.mean) for g in question.groups] == [("pupil", True, None), ("staff", False, 3.0)]
+    assert [(g.name, g.hidden, g.mean) for g in question.groups] == [("pupil", True, None), ("staff", True, None)]
     text = texts(await handle_command(bot, LEAD_ACTOR, CommandRequest(text=f"results #{survey_id}")))
-    assert "elev: _För få svar för att visa._" in text and "personal: medel 3 (n = 5)" in text
-    assert "Medel 3,4 · median 4" in text
+    assert "elev: _För få svar för att visa._" in text and "personal: _För få svar för att visa._" in text
+    assert "Medel 3,4 · median 4" in text and "(n = 5)" not in text
 
 
 # --- scheduling, restart, series --------------------------------------------------------------------
@@ -298,6 +301,7 @@ async def test_open_close_and_summary_happen_once_and_survive_a_restart(bot: Bot
 
 async def test_a_weekly_pulse_creates_the_next_round_at_close_and_reports_a_trend(bot: Bot, clock: FakeClock) -> None:
     now = clock.now()
+    bot.settings.min_group_size = bot.settings.min_group_size_pupils = 1  # two answers per round
     first = await create_open(bot, repeat=Repeat.weekly, closes_at=now + timedelta(days=2),
                               anonymity=Anonymity.confidential)
     for user, value in [("U1", "2"), ("U2", "3")]:
@@ -506,7 +510,7 @@ async def test_console_walk_through_poll_answer_results_and_close(bot: Bot, tmp_
     lines.clear()
     inputs = iter([str(close_number), str(len(messenger.buttons) + 1), "quit"])  # "Stäng nu", then "Ja, stäng nu"
     await Console(bot, messenger, LEAD, read, lines.append).run()
-    assert "Enkät 1 \"Ska vi ha fler studiebesök?\" är stängd med 1 svar" in "\n".join(lines)
+    assert "Enkät 1 \"Ska vi ha fler studiebesök?\" är stängd (färre än 7 svar)" in "\n".join(lines)
 
 
 async def test_malformed_button_values_are_refused_not_crashing(bot: Bot) -> None:

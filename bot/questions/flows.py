@@ -11,15 +11,17 @@ from bot.ids import is_id
 from bot.interactions import ActionEvent, CommandRequest
 from bot.knowledge import Article
 from bot.questions import live, service
+from bot.questions.safeguarding import mentions_harm
 from bot.questions.views import (
     answer_message,
     article_document,
     consent_message,
     forwarded_post,
+    support_message,
     unsure_message,
 )
 from bot.ui import Message, Outcome, Reply, ShowDocument, Text
-from bot.users import Actor, require_lead
+from bot.users import Actor, audit, require_lead
 
 if TYPE_CHECKING:
     from bot.runtime import Bot
@@ -38,10 +40,14 @@ def _channel_kind(request: CommandRequest) -> str:
 async def answer_question(bot: Bot, actor: Actor, text: str, request: CommandRequest) -> list[Outcome]:
     """The fallback for any text that is not a command: live data first, then the knowledge base."""
     in_thread = request.thread_ts is not None
+    if mentions_harm(text):  # first: someone telling of harm gets help, not articles or meeting dates
+        question_id, token = await service.log_safeguarding(bot, actor, text, actor.lang, _channel_kind(request))
+        message = support_message(actor.lang, question_id, token, bool(bot.settings.guidance_channel))
+        return [Reply(message=message, in_thread=in_thread)]
     live_answer = await live.answer(bot, actor, text)
     if live_answer is not None:
         return [Reply(message=live_answer, in_thread=in_thread)]
-    answer, question_id = await service.ask(bot, actor, text, _channel_kind(request))
+    answer, question_id, token = await service.ask(bot, actor, text, _channel_kind(request))
     lang = answer.question_lang
     if answer.answered and answer.article is not None:
         message = answer_message(answer.article, lang, question_id, answer.other_language)
@@ -49,7 +55,7 @@ async def answer_question(bot: Bot, actor: Actor, text: str, request: CommandReq
         engine = await service.engine_for(bot)
         closest = [a for a in (engine.kb.get(i, lang) or engine.kb.get(i, "en" if lang == "sv" else "sv")
                                for i in answer.alternatives) if a is not None]
-        message = unsure_message(lang, question_id, closest, bool(bot.settings.guidance_channel))
+        message = unsure_message(lang, question_id, closest, bool(bot.settings.guidance_channel), token)
     return [Reply(message=message, in_thread=in_thread)]
 
 
@@ -82,11 +88,18 @@ async def on_feedback(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcom
 async def on_ask(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
     if not bot.settings.guidance_channel:
         raise UserError("questions.no_channel")
-    return [Reply(message=consent_message(actor.lang, _question_id(event.value), bot.settings.guidance_channel))]
+    question_id, token = _question_ref(event.value)
+    return [Reply(message=consent_message(actor.lang, f"{question_id}|{token}", bot.settings.guidance_channel))]
 
 
 async def on_forward(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
-    return await _forward(bot, actor, _question_id(event.value))
+    question_id, token = _question_ref(event.value)
+    if not await service.asked_by(bot, question_id, token, actor.user_id):
+        # Ids are sequential and buttons can be forged: only the asker may forward their question.
+        async with bot.db.write() as conn:
+            await audit(conn, actor.user_id, "denied", what="q:forward", question_id=question_id)
+        raise UserError("questions.not_yours")
+    return await _forward(bot, actor, question_id)
 
 
 async def on_no_forward(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
@@ -95,6 +108,12 @@ async def on_no_forward(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outc
 
 def _is_id(value: str) -> bool:
     return is_id(value)
+
+
+def _question_ref(value: str) -> tuple[int, str]:
+    """'12|token' from the asker's own buttons."""
+    question_id, _, token = value.partition("|")
+    return _question_id(question_id), token
 
 
 def _question_id(value: str) -> int:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
+import secrets
 import time
 from typing import TYPE_CHECKING
 
@@ -13,6 +16,7 @@ from bot.errors import UserError
 from bot.knowledge.loader import content_fingerprint
 from bot.questions.engine import Answer, Engine, build_engine
 from bot.questions.tables import feedback, question_log, unanswered
+from bot.redact import mask_personal_data
 from bot.users import Actor
 
 if TYPE_CHECKING:
@@ -64,32 +68,56 @@ async def engine_for(bot: Bot) -> Engine:
     return engine
 
 
-async def ask(bot: Bot, actor: Actor, question: str, channel_kind: str) -> tuple[Answer, int]:
-    """Answer from the index (no disk access) and log the question; unanswered ones are kept for the team."""
+SAFEGUARDING = "safeguarding"  # article_id of questions answered with the kind answer (not an article)
+SAFEGUARDING_PLACEHOLDER = "(en fråga om utsatthet, vidarebefordrad till en vägledare; texten visas inte)"
+
+
+def forward_check(token: str, user_id: str) -> str:
+    return hmac.new(token.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+
+
+async def ask(bot: Bot, actor: Actor, question: str, channel_kind: str) -> tuple[Answer, int, str]:
+    """Answer from the index (no disk access) and log the question; unanswered ones are kept for the team.
+    Returns the answer, the logged question's id and the token its "ask a person" button carries."""
     question = question.strip()
     if len(question) > MAX_QUESTION:
         raise UserError("errors.too_long", limit=MAX_QUESTION)
     engine = await engine_for(bot)
     answer = engine.answer(question, lang_hint=actor.lang if actor.lang_chosen else None)
     now = bot.clock.now()
+    token = secrets.token_urlsafe(16)
     async with bot.db.write() as conn:
         result = await conn.execute(insert(question_log).values(
-            asked_at=now, lang=answer.question_lang, role=actor.role.value, question=question,
-            article_id=answer.article_id, score=answer.score, answered=answer.answered, channel_kind=channel_kind))
+            asked_at=now, lang=answer.question_lang, role=actor.role.value, question=mask_personal_data(question),
+            article_id=answer.article_id, score=answer.score, answered=answer.answered, channel_kind=channel_kind,
+            forward_check=forward_check(token, actor.user_id)))
         assert result.inserted_primary_key is not None
         question_id = int(result.inserted_primary_key[0])
         if not answer.answered:
             await conn.execute(insert(unanswered).values(
-                question_id=question_id, created_at=now, question=question, lang=answer.question_lang,
+                question_id=question_id, created_at=now, question=mask_personal_data(question), lang=answer.question_lang,
                 closest=",".join(answer.alternatives)))
-    return answer, question_id
+    return answer, question_id, token
+
+
+async def log_safeguarding(bot: Bot, actor: Actor, question: str, lang: str, channel_kind: str) -> tuple[int, str]:
+    """Log a question that tells of harm: counted as answered (with the kind answer), its words masked,
+    and never among the unanswered questions the team reads. Returns its id and the ask-button token."""
+    token = secrets.token_urlsafe(16)
+    async with bot.db.write() as conn:
+        result = await conn.execute(insert(question_log).values(
+            asked_at=bot.clock.now(), lang=lang, role=actor.role.value,
+            question=mask_personal_data(question.strip()[:MAX_QUESTION]), article_id=SAFEGUARDING, score=0.0,
+            answered=True, channel_kind=channel_kind, forward_check=forward_check(token, actor.user_id)))
+        assert result.inserted_primary_key is not None
+        return int(result.inserted_primary_key[0]), token
 
 
 async def record_feedback(bot: Bot, question_id: int, helpful: bool) -> str | None:
     """👍/👎 for the article that answered a question; a second click changes the vote."""
     async with bot.db.write() as conn:
         row = (await conn.execute(select(question_log.c.article_id).where(question_log.c.id == question_id))).first()
-        if row is None or row.article_id is None:
+        if row is None or row.article_id is None or row.article_id == SAFEGUARDING:
             return None
         changed = await conn.execute(update(feedback).where(feedback.c.question_id == question_id)
                                      .values(helpful=helpful, created_at=bot.clock.now()))
@@ -105,6 +133,14 @@ async def question_text(bot: Bot, question_id: int) -> str | None:
     return str(row.question) if row else None
 
 
+async def asked_by(bot: Bot, question_id: int, token: str, user_id: str) -> bool:
+    """Did `user_id` ask this question? Only the asker's button has the token."""
+    async with bot.db.read() as conn:
+        stored = (await conn.execute(select(question_log.c.forward_check).where(
+            question_log.c.id == question_id))).scalar()
+    return bool(stored) and bool(token) and hmac.compare_digest(str(stored), forward_check(token, user_id))
+
+
 async def mark_forwarded(bot: Bot, question_id: int) -> bool:
     """True the first time only, so a double click does not post the question twice."""
     async with bot.db.write() as conn:
@@ -113,8 +149,10 @@ async def mark_forwarded(bot: Bot, question_id: int) -> bool:
             text = (await conn.execute(select(question_log).where(question_log.c.id == question_id))).mappings().first()
             if text is None:
                 return False
+            # A question that tells of harm goes to the counsellors, never verbatim into what the team exports.
+            shown = SAFEGUARDING_PLACEHOLDER if text["article_id"] == SAFEGUARDING else text["question"]
             await conn.execute(insert(unanswered).values(question_id=question_id, created_at=bot.clock.now(),
-                                                         question=text["question"], lang=text["lang"]))
+                                                         question=shown, lang=text["lang"]))
         result = await conn.execute(update(unanswered).where(
             (unanswered.c.question_id == question_id) & unanswered.c.forwarded_at.is_(None))
             .values(forwarded_at=bot.clock.now()))

@@ -19,6 +19,10 @@ question_log = Table(
     Column("score", Float, nullable=False),
     Column("answered", Boolean, nullable=False),
     Column("channel_kind", String(16), nullable=False),  # command, dm, mention, console
+    # HMAC-SHA256(key=a random token that only the asker's "Fråga en vägledare" button carries, the
+    # asker's user id): lets the bot check that whoever forwards the question asked it, while whoever
+    # reads the database cannot test a user id against it (the token is not stored).
+    Column("forward_check", String(64), nullable=True),
 )
 
 feedback = Table(

@@ -50,10 +50,10 @@ def answer_message(article: Article, lang: str, question_id: int | None, other_l
     return Message(text=f"{article.title}: {article.summary}", blocks=blocks)
 
 
-def unsure_message(lang: str, question_id: int, closest: list[Article], can_forward: bool) -> Message:
+def unsure_message(lang: str, question_id: int, closest: list[Article], can_forward: bool, token: str = "") -> Message:
     buttons = [Button(label=esc(a.title), action="q:show", value=f"{a.id}|{a.lang}") for a in closest[:3]]
     if can_forward:
-        buttons.append(Button(label=t(lang, "questions.ask_person"), action="q:ask", value=str(question_id),
+        buttons.append(Button(label=t(lang, "questions.ask_person"), action="q:ask", value=f"{question_id}|{token}",
                               style="primary"))
     blocks: list = [Text(text=t(lang, "questions.unsure"))]
     if closest:
@@ -61,6 +61,16 @@ def unsure_message(lang: str, question_id: int, closest: list[Article], can_forw
     if buttons:
         blocks.append(Actions(buttons=buttons))
     return Message(text=t(lang, "questions.unsure"), blocks=blocks)
+
+
+def support_message(lang: str, question_id: int, token: str, can_forward: bool) -> Message:
+    """The kind answer to a question that tells of bullying, violence, abuse, self-harm or feeling unsafe."""
+    text = t(lang, "questions.safeguarding.text")
+    blocks: list = [Text(text=text), Context(text=t(lang, "questions.safeguarding.emergency"))]
+    if can_forward:
+        blocks.append(Actions(buttons=[Button(label=t(lang, "questions.ask_person"), action="q:ask",
+                                              value=f"{question_id}|{token}", style="primary")]))
+    return Message(text=text, blocks=blocks)
 
 
 def article_document(article: Article, lang: str) -> Message:
@@ -73,12 +83,13 @@ def article_document(article: Article, lang: str) -> Message:
     ])
 
 
-def consent_message(lang: str, question_id: int, channel: str) -> Message:
+def consent_message(lang: str, value: str, channel: str) -> Message:
+    """`value`: the question's id and the asker's token, carried on to the forward button."""
     return Message(text=t(lang, "questions.consent", channel=f"<#{channel}>"), blocks=[
         Text(text=t(lang, "questions.consent", channel=f"<#{channel}>")),
         Actions(buttons=[
-            Button(label=t(lang, "questions.consent_yes"), action="q:forward", value=str(question_id), style="primary"),
-            Button(label=t(lang, "questions.consent_no"), action="q:noforward", value=str(question_id)),
+            Button(label=t(lang, "questions.consent_yes"), action="q:forward", value=value, style="primary"),
+            Button(label=t(lang, "questions.consent_no"), action="q:noforward", value=value),
         ]),
     ])
 

@@ -17,9 +17,10 @@ from sqlalchemy import select
 
 from bot.db.engine import as_utc
 from bot.db.schema import audit_log
+from bot.errors import Forbidden
 from bot.i18n import t
 from bot.ui import Context, Header, Message, Text, clip, esc
-from bot.users import Actor, Role, audit, require_lead
+from bot.users import Actor, Role, audit
 
 if TYPE_CHECKING:
     from bot.runtime import Bot
@@ -54,7 +55,9 @@ async def require_lead_logged(bot: Bot, actor: Actor, what: str, **detail: objec
     if actor.is_lead:
         return
     await record(bot, actor, "denied", what=what, **detail)
-    require_lead(actor)
+    refusal = Forbidden()
+    refusal.logged = True
+    raise refusal
 
 
 async def entries(bot: Bot, limit: int | None = PAGE) -> list[AuditEntry]:

@@ -3,9 +3,9 @@ meeting, the bot's unanswered questions and feedback, and the audit log.
 
 Every export is for leads only (checked here, whatever the button or command said) and is written to
 the audit log with who, when and what. What an export may contain:
-- anonymous surveys: never a person, times cut to the day, rows sorted by answer (not by when they
-  came in, so one person's answers cannot be lined up across questions), questions with fewer than
-  MIN_GROUP_SIZE answers withheld, and a municipality or role left blank where its group is that small;
+- anonymous surveys: never a person, no time and no school, each question's rows shuffled (so one
+  person's answers cannot be lined up across questions), questions below the threshold withheld, and
+  only the municipality and role combinations `bot.disclosure` shows (free text: none at all);
 - confidential surveys: no person either, but exact times and the school;
 - named surveys: the respondent's Slack user id as well.
 CSV files are UTF-8 with a byte-order mark and semicolons, which Excel with Swedish settings opens
@@ -15,6 +15,7 @@ directly; a cell that Excel would run as a formula is prefixed with an apostroph
 from __future__ import annotations
 
 import json
+import random
 from collections import defaultdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -22,12 +23,15 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from bot.csvfile import csv_bytes
+from bot.disclosure import count_threshold
 from bot.errors import UserError
 from bot.i18n import t
+from bot.redact import mask_personal_data
 from bot.reports import data
 from bot.reports.audit import entries, record, require_lead_logged
-from bot.reports.data import AnswerInfo, QuestionInfo, SurveyInfo
-from bot.reports.summary import SurveySummary, hidden_groups, summarize_survey
+from bot.reports.summary import SurveySummary, decision_for, summarize_survey, survey_threshold
+from bot.surveys import records
+from bot.surveys.records import AnswerInfo, QuestionInfo, SurveyInfo
 from bot.users import Actor
 
 if TYPE_CHECKING:
@@ -69,6 +73,15 @@ class Responses(BaseModel):
     def named(self) -> bool:
         return self.survey.anonymity == "named"
 
+    @property
+    def respondents(self) -> int | None:
+        """The number of respondents, or None below the threshold (then not even that is shown)."""
+        count = self.survey.respondent_count
+        return count if count >= self.min_group_size else None
+
+
+_shuffle = random.SystemRandom().shuffle  # an order nobody can reproduce
+
 
 def role_name(lang: str, role: str | None) -> str:
     return t(lang, f"roles.{role}") if role in ("lead", "counsellor", "staff", "pupil") else (role or "")
@@ -78,7 +91,12 @@ def _local(value: datetime, tz: Any) -> str:
     return f"{value.astimezone(tz):%Y-%m-%d %H:%M}"
 
 
-def build_responses(survey: SurveyInfo, answers: list[AnswerInfo], min_size: int, lang: str, tz: Any) -> Responses:
+def build_responses(survey: SurveyInfo, answers: list[AnswerInfo], k: int, lang: str, tz: Any) -> Responses:
+    """Rows for every format. Anonymous surveys: a question below the threshold is withheld; each row
+    carries only the attributes `bot.disclosure` allows for its person (so every combination printed is
+    a shown group, shared by at least k people), no time, no school, no respondent; free text carries
+    no attributes at all; and each question's rows are shuffled, so nothing lines one person's rows up
+    across questions."""
     anonymous = survey.anonymity == "anonymous"
     by_question: dict[int, list[AnswerInfo]] = defaultdict(list)
     for answer in answers:
@@ -87,36 +105,31 @@ def build_responses(survey: SurveyInfo, answers: list[AnswerInfo], min_size: int
     withheld: list[int] = []
     for question in survey.questions:
         mine = by_question[question.id]
-        if anonymous and len(mine) < min_size:
+        decision = decision_for(mine, k)
+        if anonymous and not decision.total_shown:
             if mine:
                 withheld.append(question.id)
             continue
-        blank: dict[str, set[str]] = {}
-        if anonymous:
-            for dimension in ("municipality", "role"):
-                sizes: dict[str, int] = defaultdict(int)
-                for answer in mine:
-                    if getattr(answer, dimension):
-                        sizes[getattr(answer, dimension)] += 1
-                blank[dimension] = hidden_groups(dict(sizes), len(mine), min_size)
         found = []
         for answer in mine:
-            municipality = answer.municipality or ""
-            role = answer.role or ""
             if anonymous:
-                municipality = "" if municipality in blank["municipality"] else municipality
-                role = "" if role in blank["role"] else role
+                shown = {} if question.kind == "text" else decision.export_attributes(
+                    {"municipality": answer.municipality, "role": answer.role})
+                municipality, role, school, at = shown.get("municipality", ""), shown.get("role", ""), "", ""
+            else:
+                municipality, role = answer.municipality or "", answer.role or ""
+                school, at = answer.school or "", _local(answer.at, tz)
             found.append(ResponseRow(
-                question=question, answer=data.answer_cell(question, answer.value, lang),
-                at=f"{answer.at:%Y-%m-%d}" if anonymous else _local(answer.at, tz),
-                municipality=municipality, school="" if anonymous else answer.school or "",
-                role=role_name(lang, role) if role else "",
+                question=question, at=at,
+                answer=mask_personal_data(answer.value) if question.kind == "text" else data.answer_cell(
+                    question, answer.value, lang),
+                municipality=municipality, school=school, role=role_name(lang, role) if role else "",
                 respondent=(answer.user_id or "") if survey.anonymity == "named" else ""))
         if anonymous:
-            found.sort(key=lambda r: (str(r.answer).casefold(), r.municipality, r.role))
+            _shuffle(found)
         rows.extend(found)
-    summary = summarize_survey(survey, answers, min_size, lang)
-    return Responses(survey=survey, summary=summary, rows=rows, withheld=withheld, min_group_size=min_size)
+    summary = summarize_survey(survey, answers, k, lang)
+    return Responses(survey=survey, summary=summary, rows=rows, withheld=withheld, min_group_size=k)
 
 
 def response_header(lang: str, named: bool) -> list[str]:
@@ -166,7 +179,8 @@ def responses_json(responses: Responses, lang: str, tz: Any) -> bytes:
         "survey": {"id": survey.id, "title": survey.title, "kind": survey.kind, "anonymity": survey.anonymity,
                    "status": survey.status, "opens_at": _local(survey.opens_at, tz),
                    "closes_at": _local(survey.closes_at, tz) if survey.closes_at else None,
-                   "respondents": survey.respondent_count, "invited": survey.invited},
+                   "respondents": responses.respondents,
+                   "invited": survey.invited if responses.respondents is not None else None},
         "min_group_size": responses.min_group_size,
         "questions": questions,
         "answers": answers,
@@ -179,12 +193,12 @@ async def responses_export(bot: Bot, actor: Actor, survey_id: int, fmt: str) -> 
     if fmt not in FORMATS:
         raise UserError("report.errors.format", formats=", ".join(FORMATS))
     async with bot.db.read() as conn:
-        survey = await data.load_survey(conn, survey_id)
+        survey = await records.load_survey(conn, survey_id)
         if survey is None:
             raise UserError("report.errors.no_survey", id=survey_id)
-        answers = await data.load_answers(conn, survey_id)
+        answers = await records.load_answers(conn, survey_id)
     lang, tz = actor.lang, bot.settings.tz
-    responses = build_responses(survey, answers, bot.settings.min_group_size, lang, tz)
+    responses = build_responses(survey, answers, survey_threshold(bot.settings, survey, answers), lang, tz)
     if fmt == "csv":
         content = responses_csv(responses, lang)
     elif fmt == "json":
@@ -199,13 +213,17 @@ async def responses_export(bot: Bot, actor: Actor, survey_id: int, fmt: str) -> 
                       title=t(lang, "report.title.responses", title=survey.title), rows=len(responses.rows))
 
 
-def survey_list_rows(surveys: list[SurveyInfo], lang: str, tz: Any) -> tuple[list[str], list[list[Any]]]:
+def survey_list_rows(surveys: list[SurveyInfo], lang: str, tz: Any,
+                     min_size: int = 1) -> tuple[list[str], list[list[Any]]]:
+    """One row per survey; a respondent count below `min_size` (and the rate it gives) left blank."""
     columns = ["survey_id", "survey", "kind", "anonymity", "status", "opens", "closes", "respondents", "invited",
                "answer_rate", "series"]
     rows = [[s.id, s.title, t(lang, f"report.kind.{s.kind}"), t(lang, f"report.anonymity.{s.anonymity}"),
              t(lang, f"report.status.{s.status}"), _local(s.opens_at, tz),
-             _local(s.closes_at, tz) if s.closes_at else "", s.respondent_count,
-             s.invited if s.invited is not None else "", s.answer_rate if s.answer_rate is not None else "",
+             _local(s.closes_at, tz) if s.closes_at else "",
+             s.respondent_count if s.respondent_count >= min_size else t(lang, "report.too_few_short"),
+             s.invited if s.invited is not None else "",
+             s.answer_rate if s.answer_rate is not None and s.respondent_count >= min_size else "",
              s.series_id or ""] for s in surveys]
     return [t(lang, f"report.col.{c}") for c in columns], rows
 
@@ -215,8 +233,8 @@ async def surveys_export(bot: Bot, actor: Actor, fmt: str = "csv") -> ExportFile
     if fmt not in ("csv", "json"):
         raise UserError("report.errors.format", formats="csv, json")
     async with bot.db.read() as conn:
-        surveys = await data.list_surveys(conn)
-    header, rows = survey_list_rows(surveys, actor.lang, bot.settings.tz)
+        surveys = await records.list_surveys(conn)
+    header, rows = survey_list_rows(surveys, actor.lang, bot.settings.tz, count_threshold(bot.settings))
     if fmt == "csv":
         content = csv_bytes(header, rows)
     else:

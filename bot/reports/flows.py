@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.disclosure import count_threshold
 from bot.errors import UserError
 from bot.i18n import t, words
 from bot.interactions import ActionEvent, CommandRequest
-from bot.reports import data
 from bot.reports.audit import audit_view, require_lead_logged
 from bot.reports.exports import KINDS, ExportFile, export_file
 from bot.reports.privacy import forget, my_data
@@ -24,6 +24,7 @@ from bot.reports.report import (
     report_filename,
     report_html,
 )
+from bot.surveys import records
 from bot.ui import (
     Actions,
     Block,
@@ -80,14 +81,16 @@ async def export_menu(bot: Bot, actor: Actor) -> Message:
         ]),
     ]
     async with bot.db.read() as conn:
-        recent = (await data.list_surveys(conn))[-RECENT_SURVEYS:]
+        recent = (await records.list_surveys(conn))[-RECENT_SURVEYS:]
+    min_size = count_threshold(bot.settings)
     if recent:
         blocks.append(Divider())
         blocks.append(Text(text=t(lang, "report.menu.responses")))
     for survey in reversed(recent):
         blocks.append(Text(text=t(lang, "report.menu.survey", id=survey.id, title=esc(survey.title),
                                   anonymity=t(lang, f"report.anonymity.{survey.anonymity}"),
-                                  n=survey.respondent_count)))
+                                  n=survey.respondent_count if survey.respondent_count >= min_size
+                                  else t(lang, "report.too_few_short"))))
         blocks.append(Actions(buttons=[
             Button(label=label, action="report:export", value=f"responses:{survey.id}:{fmt}")
             for fmt, label in (("csv", "CSV"), ("xlsx", "Excel"), ("json", "JSON"))]))

@@ -23,7 +23,6 @@ docs/privacy.md for how long they are kept.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import secrets
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-from sqlalchemy import JSON, String, Table, Text, and_, cast, delete, select, update
+from sqlalchemy import JSON, String, Table, Text, and_, cast, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.conferences.tables import (
@@ -44,6 +43,7 @@ from bot.conferences.tables import (
     conferences,
 )
 from bot.db.engine import as_utc, sqlite_path
+from bot.db.erasure import erase_deleted
 from bot.db.schema import audit_log, due_items, metadata, users
 from bot.errors import Forbidden
 from bot.i18n import t
@@ -55,6 +55,7 @@ from bot.surveys.tables import (
     survey_answers,
     survey_audience,
     survey_keys,
+    survey_messages,
     survey_questions,
     survey_respondents,
     survey_series,
@@ -156,19 +157,7 @@ async def run_purge(bot: Bot, payload: dict[str, Any], due_at: datetime) -> None
 
 async def checkpoint(bot: Bot) -> None:
     """Move SQLite's write-ahead log into the file and empty it, so no old page outlives a deletion."""
-    path = sqlite_path(bot.settings.database_url)
-    if path is None:
-        return
-
-    def run() -> None:
-        with sqlite3.connect(path, timeout=5) as conn:
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.close()
-
-    try:
-        await asyncio.to_thread(run)
-    except Exception:
-        log.warning("WAL checkpoint failed; the next one catches up", exc_info=True)
+    await erase_deleted(bot, "a privacy deletion")
 
 
 # --- where a user id occurs ----------------------------------------------------------------------
@@ -265,16 +254,41 @@ async def _unlink_open_surveys(conn: AsyncConnection, user_id: str) -> int:
     return changed
 
 
+async def _dm_channels(bot: Bot, user_id: str) -> set[str]:
+    """The person's DM channel with the bot, as Slack names it (the console uses the user id)."""
+    found = {user_id}
+    lookup = getattr(bot.messenger, "dm_channel", None)
+    if lookup is not None:
+        try:
+            found.add(await lookup(user_id))
+        except Exception:
+            log.warning("could not look up a DM channel while forgetting a person; rows recorded with it stay")
+    return found
+
+
 async def forget(bot: Bot, actor: Actor, user_id: str) -> ForgetResult:
     """Erase what identifies `user_id` (themselves, or a lead acting on a written request)."""
     if actor.user_id != user_id and not actor.is_lead:
         await record(bot, actor, "denied", what="privacy.forget")
-        raise Forbidden()
+        refusal = Forbidden()
+        refusal.logged = True
+        raise refusal
     now = bot.clock.now()
     await _withdraw_upcoming(bot, user_id, now)
     pseudonym = f"forgotten-{secrets.token_hex(4)}"
     rows = 0
+    dm_channels = await _dm_channels(bot, user_id)
     async with bot.db.write() as conn:
+        # Their DM channel ids: Slack resolves them to the person, so the message rows go entirely.
+        dm_channels |= set((await conn.execute(select(conference_messages.c.channel).where(
+            conference_messages.c.user_id == user_id))).scalars().all())
+        for erase in (
+            delete(conference_messages).where(or_(conference_messages.c.user_id == user_id,
+                                                  conference_messages.c.channel.in_(dm_channels))),
+            delete(survey_messages).where(and_(survey_messages.c.kind == "dm",
+                                               survey_messages.c.channel.in_(dm_channels))),
+        ):
+            rows += (await conn.execute(erase)).rowcount or 0
         upcoming = select(conferences.c.id).where(conferences.c.start_at > now)
         for statement in (
             delete(users).where(users.c.user_id == user_id),
@@ -283,7 +297,6 @@ async def forget(bot: Bot, actor: Actor, user_id: str) -> ForgetResult:
             delete(conference_rsvps).where(and_(conference_rsvps.c.user_id == user_id,
                                                 conference_rsvps.c.conference_id.in_(upcoming))),
             update(conference_rsvps).where(conference_rsvps.c.user_id == user_id).values(user_id=pseudonym),
-            update(conference_messages).where(conference_messages.c.user_id == user_id).values(user_id=None),
             update(survey_answers).where(survey_answers.c.user_id == user_id).values(user_id=None, school=None),
             delete(due_items).where(due_items.c.key.contains(user_id, autoescape=True)),
             update(audit_log).where(audit_log.c.actor == user_id).values(actor=pseudonym),
@@ -369,7 +382,8 @@ async def collect(conn: AsyncConnection, user_id: str, tz: Any, lang: str) -> di
 
 
 def _answer_words(kind: str, options: list[str] | None, value: str, lang: str) -> str:
-    from bot.reports.data import QuestionInfo, answer_label
+    from bot.reports.data import answer_label
+    from bot.surveys.records import QuestionInfo
 
     return answer_label(QuestionInfo(id=0, position=0, kind=kind, text="", options=list(options or [])), value, lang)
 

@@ -21,6 +21,7 @@ from sqlalchemy import and_, func, select
 
 from bot import dates
 from bot.db.engine import as_utc
+from bot.disclosure import decide, includes_pupils, threshold
 from bot.errors import UserError
 from bot.formatting import number, percent
 from bot.i18n import t
@@ -34,11 +35,12 @@ from bot.reports.summary import (
     QuestionSummary,
     SurveySummary,
     Trend,
-    hidden_groups,
     summarize_survey,
+    survey_threshold,
     trends,
 )
-from bot.surveys.tables import survey_series
+from bot.surveys import records
+from bot.surveys.records import series_titles
 from bot.ui import Context, Divider, Fields, Header, Message, Text, clip, esc
 from bot.users import Actor
 
@@ -129,10 +131,10 @@ async def _question_stats(bot: Bot, since: datetime, until: datetime) -> Questio
             stats.helpful += int(n)
         else:
             stats.not_helpful += int(n)
-    roles = Counter(r.role for r in rows if r.role)
-    hide = hidden_groups(dict(roles), len(rows), bot.settings.min_group_size)
-    stats.by_role = [GroupSummary(dimension="role", name=name, hidden=name in hide,
-                                  n=None if name in hide else roles[name]) for name in sorted(roles)]
+    roles = decide([{"role": r.role} for r in rows], threshold(bot.settings, includes_pupils(r.role for r in rows)),
+                   dimensions=("role",))
+    stats.by_role = [GroupSummary(dimension="role", name=str(g.value("role")), hidden=not g.shown,
+                                  n=g.n if g.shown else None) for g in roles.breakdown("role")]
     stats.by_channel = dict(sorted(Counter(r.channel_kind for r in rows).items()))
     months: dict[str, list[int]] = {}
     for row in sorted(rows, key=lambda r: r.asked_at):
@@ -157,14 +159,17 @@ async def gather(bot: Bot, actor: Actor, period: Period, via: str) -> ReportData
     min_size = bot.settings.min_group_size
     summaries: list[SurveySummary] = []
     async with bot.db.read() as conn:
-        for survey in await data.list_surveys(conn, since, until):
-            answers = await data.load_answers(conn, survey.id, period.municipality)
-            summaries.append(summarize_survey(survey, answers, min_size, actor.lang))
+        for survey in await records.list_surveys(conn, since, until):
+            # All answers, filtered in the summary: a municipality's view is part of the whole decision.
+            answers = await records.load_answers(conn, survey.id)
+            k = survey_threshold(bot.settings, survey, answers)
+            min_size = max(min_size, k)
+            summaries.append(summarize_survey(survey, answers, k, actor.lang, period.municipality))
         meetings = await data.list_meetings(conn, since, until, period.municipality)
-        series_titles = dict((await conn.execute(select(survey_series.c.id, survey_series.c.title))).tuples().all())
+        titles = await series_titles(conn)
     found_trends = trends(summaries)
     for trend in found_trends:
-        trend.title = series_titles.get(trend.series_id, trend.title)
+        trend.title = titles.get(trend.series_id, trend.title)
     report = ReportData(period=period, generated_at=bot.clock.now(), min_group_size=min_size, surveys=summaries,
                         trends=found_trends, meetings=meetings,
                         questions=await _question_stats(bot, since, until))
@@ -194,9 +199,12 @@ def survey_headline(lang: str, s: SurveySummary) -> str:
     survey = s.survey
     rate = t(lang, "report.rate", rate=percent(lang, survey.answer_rate), invited=survey.invited) \
         if survey.answer_rate is not None else ""
+    shown = survey.respondent_count >= s.min_group_size
+    if not shown:
+        rate = ""  # a rate would give the count back
     line = t(lang, "report.survey_line", title=survey.title, anonymity=t(lang, f"report.anonymity.{survey.anonymity}"),
-             n=survey.respondent_count, rate=rate)
-    if survey.web_answers:
+             n=survey.respondent_count if shown else t(lang, "report.too_few_short"), rate=rate)
+    if survey.web_answers and shown:
         line += " · " + t(lang, "web.link.web_answers", total=survey.web_answers, without_code=survey.web_without_code)
     return line
 
@@ -376,7 +384,7 @@ def _survey_section(report: ReportData, s: SurveySummary, lang: str, tz: Any, dr
         parts.append(f'<div class="question"><h4>{_e(q.question.number)}. {_e(q.question.text)}</h4>')
         if not q.hidden:
             parts.append(f"<p>{_e(question_line(lang, q))}</p>")
-        panel = question_panel(q, lang, report.min_group_size)
+        panel = question_panel(q, lang, s.min_group_size)
         if draw and panel.bars:  # the heading above names the question: the chart need not
             parts.append(_figure(panel_png(panel.model_copy(update={"title": ""}), lang),
                                  t(lang, "report.chart_alt", number=q.question.number, question=q.question.text)))

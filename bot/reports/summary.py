@@ -1,23 +1,23 @@
-"""Summaries with small groups suppressed: the one place that decides what a number may reveal.
+"""Report and export summaries of survey answers: the figures from `bot.surveys.results.tally` (the one
+set of maths), shown only where `bot.disclosure` (the one place that decides what a number may
+reveal) allows, with the same decision as Slack results for the same answers.
 
-Every summary (an export's summary sheet, the HTML report, the figures in Slack) goes through here.
-A group with fewer than MIN_GROUP_SIZE answers shows no number at all. Hiding one group is not enough
-when the others are shown: total minus the shown groups would give the hidden one back, so more groups
-are hidden (smallest first) until what is left over is empty or itself large enough.
+A municipality-filtered report is a view *within* the decision over all of a question's answers, so
+the filtered report and the unfiltered one together reveal no more than either alone.
 """
 
 from __future__ import annotations
 
-import statistics
-from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections import defaultdict
 from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from bot.reports.data import AnswerInfo, QuestionInfo, SurveyInfo, answer_label
-
-DIMENSIONS = ("municipality", "role")
+from bot.disclosure import DIMENSIONS, Decision, Thresholds, decide, includes_pupils, threshold
+from bot.reports.data import answer_label
+from bot.surveys.models import QuestionKind
+from bot.surveys.records import AnswerInfo, QuestionInfo, SurveyInfo
+from bot.surveys.results import percent_yes, tally
 
 
 class Share(BaseModel):
@@ -49,6 +49,7 @@ class QuestionSummary(BaseModel):
 class SurveySummary(BaseModel):
     survey: SurveyInfo
     questions: list[QuestionSummary]
+    min_group_size: int = 1
     respondents_by: list[GroupSummary] = Field(default_factory=list)  # answers per municipality / role
 
 
@@ -70,113 +71,92 @@ class Trend(BaseModel):
     points: list[TrendPoint]
 
 
-def hidden_groups(sizes: dict[str, int], total: int, min_size: int) -> set[str]:
-    """Names of groups to hide: the small ones, plus as many more as needed so that the remainder
-    (total minus every shown group) is empty or at least `min_size` and cannot be worked out."""
-    hidden = {name for name, n in sizes.items() if n < min_size}
-    shown = sorted((n, name) for name, n in sizes.items() if name not in hidden)
-    while shown:
-        remainder = total - sum(n for n, _ in shown)
-        if remainder == 0 or remainder >= min_size:
-            break
-        hidden.add(shown.pop(0)[1])
-    return hidden
+def survey_threshold(settings: Thresholds, survey: SurveyInfo, answers: list[AnswerInfo]) -> int:
+    return threshold(settings, survey.has_pupil_link or includes_pupils(a.role for a in answers))
 
 
-def _percent(count: int, total: int) -> float:
-    return round(100.0 * count / total, 1) if total else 0.0
+def decision_for(answers: list[AnswerInfo], k: int) -> Decision:
+    return decide([{"municipality": a.municipality, "role": a.role} for a in answers], k)
 
 
-def _mean(question: QuestionInfo, values: Sequence[str]) -> float | None:
-    numbers = [int(v) for v in values if v.isdigit()]
-    return round(statistics.fmean(numbers), 2) if question.is_scale and numbers else None
+def _in_scope(answers: list[AnswerInfo], municipality: str | None) -> list[AnswerInfo]:
+    if not municipality:
+        return answers
+    wanted = municipality.strip().casefold()
+    return [a for a in answers if (a.municipality or "").casefold() == wanted]
 
 
-def _percent_yes(question: QuestionInfo, values: Sequence[str]) -> float | None:
-    if question.kind != "yesno" or not values:
-        return None
-    return _percent(sum(1 for v in values if v == "yes"), len(values))
+def _scope(decision: Decision, answers: list[AnswerInfo], municipality: str | None) -> Decision:
+    if not municipality:
+        return decision
+    wanted = municipality.strip().casefold()
+    name = next((a.municipality for a in answers if (a.municipality or "").casefold() == wanted), municipality)
+    return decision.within(municipality=name)
 
 
-def _shares(question: QuestionInfo, values: Sequence[str], lang: str) -> list[Share]:
-    if question.kind == "text":
-        return []
-    counts: Counter[str] = Counter()
-    for value in values:
-        counts.update([p for p in value.split(",") if p] if question.kind == "multi" else [value])
-    if question.is_scale:
-        keys = [str(v) for v in (range(1, 6) if question.kind == "scale5" else range(0, 11))]
-    elif question.kind == "yesno":
-        keys = ["yes", "no"]
-    else:
-        keys = [str(i) for i in range(len(question.options))]
-    keys += sorted(k for k in counts if k not in keys)
-    return [Share(label=answer_label(question, key, lang), count=counts[key], percent=_percent(counts[key], len(values)))
-            for key in keys]
+def _figures(question: QuestionInfo, values: list[str]) -> tuple[float | None, float | None, float | None]:
+    bars, mean, median = tally(QuestionKind(question.kind), len(question.options), values)
+    return mean, median, percent_yes(bars) if question.kind == "yesno" and values else None
 
 
-def _groups(question: QuestionInfo, answers: list[AnswerInfo], min_size: int) -> list[GroupSummary]:
+def _groups(question: QuestionInfo, answers: list[AnswerInfo], view: Decision) -> list[GroupSummary]:
     found: list[GroupSummary] = []
     for dimension in DIMENSIONS:
-        by: dict[str, list[str]] = defaultdict(list)
-        for answer in answers:
-            name = getattr(answer, dimension)
-            if name:
-                by[name].append(answer.value)
-        if not by or (len(by) == 1 and len(next(iter(by.values()))) == len(answers)):
-            continue  # one group that is everybody says nothing the total does not
-        hide = hidden_groups({name: len(values) for name, values in by.items()}, len(answers), min_size)
-        for name in sorted(by, key=str.casefold):
-            values = by[name]
-            if name in hide:
+        for group in view.breakdown(dimension):
+            name = str(group.value(dimension))
+            if not group.shown:
                 found.append(GroupSummary(dimension=dimension, name=name, hidden=True))
-            else:
-                found.append(GroupSummary(dimension=dimension, name=name, hidden=False, n=len(values),
-                                          mean=_mean(question, values), percent_yes=_percent_yes(question, values)))
+                continue
+            values = [a.value for a in answers if getattr(a, dimension) == name]
+            mean, _, yes = _figures(question, values)
+            found.append(GroupSummary(dimension=dimension, name=name, hidden=False, n=len(values), mean=mean,
+                                      percent_yes=yes))
     return found
 
 
-def summarize_question(question: QuestionInfo, answers: list[AnswerInfo], min_size: int, lang: str) -> QuestionSummary:
-    values = [a.value for a in answers]
-    if len(values) < min_size:
-        return QuestionSummary(question=question, hidden=True, n=len(values))
-    median = None
-    if question.is_scale:
-        median = float(statistics.median(int(v) for v in values if v.isdigit()))
-    return QuestionSummary(question=question, hidden=False, n=len(values), mean=_mean(question, values),
-                           median=median, percent_yes=_percent_yes(question, values),
-                           shares=_shares(question, values, lang),
-                           groups=_groups(question, answers, min_size) if question.kind != "text" else [])
+def summarize_question(question: QuestionInfo, answers: list[AnswerInfo], k: int, lang: str,
+                       municipality: str | None = None) -> QuestionSummary:
+    """`answers`: all of the question's answers (unfiltered); `municipality` narrows the view."""
+    view = _scope(decision_for(answers, k), answers, municipality)
+    mine = _in_scope(answers, municipality)
+    values = [a.value for a in mine]
+    if not view.total_shown:
+        return QuestionSummary(question=question, hidden=True, n=0)
+    bars, _, _ = tally(QuestionKind(question.kind), len(question.options), values)
+    mean, median, yes = _figures(question, values)
+    shares = [Share(label=answer_label(question, bar.value, lang), count=bar.count, percent=bar.percent)
+              for bar in bars]
+    return QuestionSummary(question=question, hidden=False, n=len(values), mean=mean, median=median,
+                           percent_yes=yes, shares=shares,
+                           groups=_groups(question, mine, view) if question.kind != "text" else [])
 
 
-def respondents_by(survey: SurveyInfo, answers: list[AnswerInfo], min_size: int) -> list[GroupSummary]:
+def respondents_by(survey: SurveyInfo, answers: list[AnswerInfo], k: int,
+                   municipality: str | None = None) -> list[GroupSummary]:
     """Answers per municipality and role, taken from the most answered question (a person answers a
-    question once), so a lead sees which groups took part; small groups hidden like everywhere else."""
+    question once), so a lead sees which groups took part; hidden exactly as that question's groups."""
     by_question: dict[int, list[AnswerInfo]] = defaultdict(list)
     for answer in answers:
         by_question[answer.question_id].append(answer)
     if not by_question:
         return []
-    widest = max(by_question.values(), key=len)
-    found: list[GroupSummary] = []
-    for dimension in DIMENSIONS:
-        sizes = Counter(getattr(a, dimension) for a in widest if getattr(a, dimension))
-        if not sizes:
-            continue
-        hide = hidden_groups(dict(sizes), len(widest), min_size)
-        for name in sorted(sizes, key=str.casefold):
-            found.append(GroupSummary(dimension=dimension, name=name, hidden=name in hide,
-                                      n=None if name in hide else sizes[name]))
-    return found
+    widest = max(by_question.values(), key=lambda rows: len(_in_scope(rows, municipality)))
+    view = _scope(decision_for(widest, k), widest, municipality)
+    if not view.total_shown:
+        return []
+    return [GroupSummary(dimension=dimension, name=str(g.value(dimension)), hidden=not g.shown,
+                         n=g.n if g.shown else None)
+            for dimension in DIMENSIONS for g in view.breakdown(dimension)]
 
 
-def summarize_survey(survey: SurveyInfo, answers: list[AnswerInfo], min_size: int, lang: str) -> SurveySummary:
+def summarize_survey(survey: SurveyInfo, answers: list[AnswerInfo], k: int, lang: str,
+                     municipality: str | None = None) -> SurveySummary:
     by_question: dict[int, list[AnswerInfo]] = defaultdict(list)
     for answer in answers:
         by_question[answer.question_id].append(answer)
-    return SurveySummary(survey=survey, questions=[
-        summarize_question(q, by_question[q.id], min_size, lang) for q in survey.questions],
-        respondents_by=respondents_by(survey, answers, min_size))
+    return SurveySummary(survey=survey, min_group_size=k, questions=[
+        summarize_question(q, by_question[q.id], k, lang, municipality) for q in survey.questions],
+        respondents_by=respondents_by(survey, answers, k, municipality))
 
 
 def trends(summaries: list[SurveySummary]) -> list[Trend]:

@@ -112,8 +112,9 @@ def _write_summary(sheet: Worksheet, responses: Responses, lang: str, tz: Any) -
     _row(sheet, [t(lang, "report.col.status"), t(lang, f"report.status.{survey.status}")])
     _row(sheet, [t(lang, "report.col.opens"), survey.opens_at.astimezone(tz)])
     _row(sheet, [t(lang, "report.col.closes"), survey.closes_at.astimezone(tz) if survey.closes_at else ""])
-    _row(sheet, [t(lang, "report.col.respondents"), survey.respondent_count])
-    _row(sheet, [t(lang, "report.col.invited"), survey.invited if survey.invited is not None else ""])
+    hidden = responses.respondents is None
+    _row(sheet, [t(lang, "report.col.respondents"), too_few if hidden else responses.respondents])
+    _row(sheet, [t(lang, "report.col.invited"), survey.invited if survey.invited is not None and not hidden else ""])
     _row(sheet, [t(lang, "report.col.min_group"), responses.min_group_size])
     _row(sheet, [])
     _row(sheet, [t(lang, f"report.col.{c}") for c in ("question_no", "question", "kind", "answers", "mean", "median",

@@ -2,7 +2,8 @@
 full, scale ends labelled from the question ("1 – Inte alls"), a note when several answers were
 allowed and the group-size note where the results keep bars back.
 
-Only what `SurveyResults` shows is drawn: the results module decides what may be revealed."""
+Only what `SurveyResults` shows is drawn: bot.disclosure, through the results module, decides what may
+be revealed."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ def value_label(question: Question, value: str, lang: str) -> str:
 
 
 def question_panel(result: QuestionResult, lang: str, min_group_size: int) -> Panel:
+    """One question's panel; `min_group_size` is the threshold the results were decided with."""
     question = result.question
     title = f"{question.position + 1}. {question.localized(lang).text}"
     if result.hidden:
@@ -51,11 +53,14 @@ def question_panel(result: QuestionResult, lang: str, min_group_size: int) -> Pa
     return Panel(title=title, bars=bars, footnotes=footnotes)
 
 
-def chart_png(results: SurveyResults, lang: str, min_group_size: int) -> bytes:
-    title = f"{results.survey.title_in(lang)} (n = {results.respondent_count})"
-    return panels_png(title, [question_panel(r, lang, min_group_size) for r in results.questions], lang)
+def chart_png(results: SurveyResults, lang: str) -> bytes:
+    """The whole survey; the count in the title only when the disclosure rules let it be shown."""
+    title = results.survey.title_in(lang)
+    if results.respondent_count is not None:
+        title = f"{title} (n = {results.respondent_count})"
+    return panels_png(title, [question_panel(r, lang, results.min_group_size) for r in results.questions], lang)
 
 
-async def render_chart(results: SurveyResults, lang: str, min_group_size: int) -> bytes:
+async def render_chart(results: SurveyResults, lang: str) -> bytes:
     """Drawing takes a moment of CPU: do it off the event loop."""
-    return await asyncio.to_thread(chart_png, results, lang, min_group_size)
+    return await asyncio.to_thread(chart_png, results, lang)

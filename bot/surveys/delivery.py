@@ -6,14 +6,14 @@ or failing Slack call never holds the write lock or leaves half-stored state.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from bot.db.engine import sqlite_path
+from bot.db.erasure import erase_deleted
+from bot.disclosure import count_threshold
 from bot.errors import UserError
 from bot.messaging import MessageRef, NotInChannel
 from bot.scheduler import schedule
@@ -86,7 +86,7 @@ async def post_in_channel(bot: Bot, survey_id: int, channel: str) -> None:
     survey = await service.get_survey(bot.db, survey_id)
     if survey.status != Status.open or channel in await service.posted_channels(bot.db, survey_id):
         return
-    ref = await bot.messenger.post(channel, channel_message(survey, survey.lang, bot.settings.tz))
+    ref = await bot.messenger.post(channel, channel_message(survey, survey.lang, bot.settings.tz, count_threshold(bot.settings)))
     await service.record_message(bot.db, survey_id, "channel", ref.channel, ref.ts)
 
 
@@ -102,7 +102,8 @@ async def send_dm(bot: Bot, survey_id: int, user: str, reminder: bool = False) -
     if reminder and mine:
         return False  # answered since the nudge was queued
     actor = await bot.actor(user)
-    message = dm_message(survey, actor.lang, bot.settings.tz, first_unanswered(survey, mine), mine, reminder)
+    message = dm_message(survey, actor.lang, bot.settings.tz, first_unanswered(survey, mine), mine, reminder,
+                         min_size=count_threshold(bot.settings))
     ref = await bot.messenger.dm(user, message)
     await service.record_message(bot.db, survey_id, "dm", ref.channel, ref.ts)
     return True
@@ -116,7 +117,7 @@ def request_live_update(bot: Bot, survey_id: int, messages: list[tuple[str, str]
 
         async def send(ref: MessageRef = ref) -> None:
             survey = await service.get_survey(bot.db, survey_id)
-            await bot.messenger.update(ref, channel_message(survey, survey.lang, bot.settings.tz))
+            await bot.messenger.update(ref, channel_message(survey, survey.lang, bot.settings.tz, count_threshold(bot.settings)))
 
         bot.coalescer.request(f"survey:{survey_id}:{channel}:{ts}", send)
 
@@ -133,30 +134,11 @@ async def close_survey(bot: Bot, survey_id: int, now: datetime, by: Actor | None
     for channel, ts in await service.channel_messages(bot.db, survey_id):
         try:
             await bot.messenger.update(MessageRef(channel=channel, ts=ts),
-                                       channel_message(closed, closed.lang, bot.settings.tz))
+                                       channel_message(closed, closed.lang, bot.settings.tz, count_threshold(bot.settings)))
         except Exception:
             log.exception("marking survey %s closed in %s failed", survey_id, channel)
-    await _truncate_wal(bot)
+    await erase_deleted(bot, f"closing survey {survey_id}")
     return closed
-
-
-async def _truncate_wal(bot: Bot) -> None:
-    """Empty SQLite's write-ahead log so no page image with a key or hash outlives the close."""
-    path = sqlite_path(bot.settings.database_url)
-    if path is None:
-        return
-
-    def checkpoint() -> None:
-        import sqlite3
-
-        with sqlite3.connect(path, timeout=5) as conn:
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.close()
-
-    try:
-        await asyncio.to_thread(checkpoint)
-    except Exception:
-        log.warning("WAL checkpoint after close failed; it is retried at the next close", exc_info=True)
 
 
 async def mark_dm_closed(bot: Bot, message_id: int) -> None:
@@ -166,18 +148,19 @@ async def mark_dm_closed(bot: Bot, message_id: int) -> None:
         return
     survey = await service.get_survey(bot.db, row["survey_id"])
     await bot.messenger.update(MessageRef(channel=row["channel"], ts=row["ts"]),
-                               dm_message(survey, survey.lang, bot.settings.tz, 0, {}))
+                               dm_message(survey, survey.lang, bot.settings.tz, 0, {}, min_size=count_threshold(bot.settings)))
     await service.pop_dm_message(bot.db, message_id)
 
 
 async def send_summary(bot: Bot, survey_id: int) -> None:
     """The results and the chart to the lead who created the survey."""
     survey = await service.get_survey(bot.db, survey_id)
-    results = await service.results(bot.db, None, survey_id, bot.settings.min_group_size)
+    results = await service.results(bot.db, None, survey_id, bot.settings.min_group_size,
+                                    bot.settings.min_group_size_pupils)
     lead = await bot.actor(survey.created_by)
     web = await web_answers(bot.db, survey_id)
     await bot.messenger.dm(lead.user_id, results_message(results, lead.lang, bot.settings.tz, web=web))
-    png = await render_chart(results, lead.lang, bot.settings.min_group_size)
+    png = await render_chart(results, lead.lang)
     await bot.messenger.upload(lead.user_id, chart_filename(survey), png, survey.title_in(lead.lang))
 
 

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from bot.channels import resolve_channels
 from bot.dates import UnclearDate, form_moment, parse_when
+from bot.db.erasure import erasure_pending
+from bot.disclosure import count_threshold
 from bot.errors import UserError
 from bot.i18n import t
 from bot.ids import is_id, parse_id
@@ -32,12 +34,12 @@ from bot.surveys.models import (
     SurveyDraft,
 )
 from bot.surveys.parsing import parse_poll, parse_questions, split_closing
-from bot.surveys.results import QuestionResult
 from bot.surveys.templates import Template, load_templates
 from bot.surveys.validation import draft_problems
 from bot.surveys.views import (
     answer_form,
     confirmation,
+    count_text,
     create_form,
     created_message,
     dm_message,
@@ -146,7 +148,7 @@ async def survey_command(bot: Bot, actor: Actor, rest: str, request: CommandRequ
         return link
     if rest.strip().lower() in {"lista", "list"}:
         items = await service.recent_surveys(bot.db)
-        return [Reply(message=survey_list_message(items, actor.lang, bot.settings.tz))]
+        return [Reply(message=survey_list_message(items, actor.lang, bot.settings.tz, count_threshold(bot.settings)))]
     return [OpenForm(form=create_form(actor.lang, templates(bot)))]
 
 
@@ -239,12 +241,10 @@ async def _answer(bot: Bot, actor: Actor, value: str) -> tuple[Any, Any, Any]:
 async def _confirmation(bot: Bot, actor: Actor, survey: Any, question: Any, saved: Any) -> Message:
     shown = None
     if survey.show_results:
-        results = await service.results(bot.db, None, survey.id, bot.settings.min_group_size)
-        computed = next(r for r in results.questions if r.question.id == question.id)
-        # Respondents never see a small group, whatever the survey's mode.
-        if computed.n < bot.settings.min_group_size:
-            computed = QuestionResult(question=question, n=computed.n, hidden=True)
-        shown = computed
+        results = await service.results(bot.db, None, survey.id, bot.settings.min_group_size,
+                                        bot.settings.min_group_size_pupils)
+        # Respondents see what leads see: nothing for a small group, whatever the survey's mode.
+        shown = next(r for r in results.questions if r.question.id == question.id)
     return confirmation(survey, question, saved, actor.lang, shown)
 
 
@@ -259,7 +259,7 @@ async def on_step(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
     mine = await service.answers_of(bot.db, survey.id, actor.user_id)
     index = next(i for i, q in enumerate(survey.questions) if q.id == question.id)
     step = index if event.value.split(":")[2].startswith("t") else index + 1
-    return [UpdateOrigin(message=dm_message(survey, actor.lang, bot.settings.tz, step, mine)),
+    return [UpdateOrigin(message=dm_message(survey, actor.lang, bot.settings.tz, step, mine, min_size=count_threshold(bot.settings))),
             Reply(message=await _confirmation(bot, actor, survey, question, saved))]
 
 
@@ -269,7 +269,8 @@ async def on_goto(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
     if survey.status != Status.open:
         raise UserError("surveys.answer.closed")
     mine = await service.answers_of(bot.db, survey.id, actor.user_id)
-    return [UpdateOrigin(message=dm_message(survey, actor.lang, bot.settings.tz, int(step), mine))]
+    return [UpdateOrigin(message=dm_message(survey, actor.lang, bot.settings.tz, int(step), mine,
+                                                   min_size=count_threshold(bot.settings)))]
 
 
 async def _open_answer_form(bot: Bot, actor: Actor, survey_id: int, only: int | None) -> list[Outcome]:
@@ -317,8 +318,9 @@ async def answers_submitted(bot: Bot, actor: Actor, submission: FormSubmission) 
 
 async def results_outcomes(bot: Bot, actor: Actor, survey_id: int) -> list[Outcome]:
     require_lead(actor)
-    results = await service.results(bot.db, actor, survey_id, bot.settings.min_group_size)
-    png = await render_chart(results, actor.lang, bot.settings.min_group_size)
+    results = await service.results(bot.db, actor, survey_id, bot.settings.min_group_size,
+                                    bot.settings.min_group_size_pupils)
+    png = await render_chart(results, actor.lang)
     web = await web_answers(bot.db, survey_id)
     return [Reply(message=results_message(results, actor.lang, bot.settings.tz, web=web)),
             SendFile(filename=delivery.chart_filename(results.survey), content=png,
@@ -329,7 +331,7 @@ async def results_command(bot: Bot, actor: Actor, rest: str, request: CommandReq
     require_lead(actor)
     if not rest.strip():
         items = await service.recent_surveys(bot.db)
-        return [Reply(message=survey_list_message(items, actor.lang, bot.settings.tz))]
+        return [Reply(message=survey_list_message(items, actor.lang, bot.settings.tz, count_threshold(bot.settings)))]
     return await results_outcomes(bot, actor, _survey_id(rest))
 
 
@@ -356,7 +358,8 @@ async def on_close(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
     if survey.status == Status.closed:
         return _reply(t(actor.lang, "surveys.close.already"))
     key = "surveys.close.confirm_anonymous" if survey.anonymity == Anonymity.anonymous else "surveys.close.confirm"
-    text = t(actor.lang, key, id=survey.id, title=esc(survey.title_in(actor.lang)), count=survey.respondent_count)
+    count = count_text(survey.respondent_count, actor.lang, count_threshold(bot.settings))
+    text = t(actor.lang, key, id=survey.id, title=esc(survey.title_in(actor.lang)), count=count)
     return [Reply(message=Message(text=text, blocks=[Text(text=text), Actions(buttons=[
         Button(label=t(actor.lang, "surveys.close.yes"), action="survey:close_confirmed", value=str(survey.id),
                style="danger"),
@@ -372,8 +375,11 @@ async def on_close_confirmed(bot: Bot, actor: Actor, event: ActionEvent) -> list
     closed = await delivery.close_survey(bot, _survey_id(event.value), bot.clock.now(), by=actor)
     if closed is None:
         return _reply(t(actor.lang, "surveys.close.already"))
-    return _reply(t(actor.lang, "surveys.close.done", id=closed.id, title=esc(closed.title_in(actor.lang)),
-                    count=closed.respondent_count))
+    count = count_text(closed.respondent_count, actor.lang, count_threshold(bot.settings))
+    text = t(actor.lang, "surveys.close.done", id=closed.id, title=esc(closed.title_in(actor.lang)), count=count)
+    if await erasure_pending(bot):
+        text += "\n" + t(actor.lang, "surveys.close.erasure_pending")
+    return _reply(text)
 
 
 async def on_stop(bot: Bot, actor: Actor, event: ActionEvent) -> list[Outcome]:
@@ -429,4 +435,4 @@ async def home(bot: Bot, actor: Actor) -> list[Block]:
 
     mine = await open_surveys_for(bot, actor)
     lead_view = await service.open_surveys(bot.db) if actor.is_lead else None
-    return home_section(actor.lang, bot.settings.tz, mine, lead_view)
+    return home_section(actor.lang, bot.settings.tz, mine, lead_view, count_threshold(bot.settings))

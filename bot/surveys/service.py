@@ -8,6 +8,7 @@ front end or payload called it. Messages are sent by `bot.surveys.delivery`, aft
 from __future__ import annotations
 
 import calendar
+import random
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.db import Database
 from bot.db.engine import as_utc
 from bot.db.schema import due_items
+from bot.disclosure import Limits
 from bot.errors import UserError
 from bot.scheduler import schedule, unschedule
 from bot.schoolyear import SchoolCalendar
@@ -38,11 +40,12 @@ from bot.surveys.models import (
     Survey,
     SurveyDraft,
 )
-from bot.surveys.results import AnswerRow, SurveyResults, survey_results, trend_point
+from bot.surveys.results import AnswerRow, SurveyResults, survey_results, survey_threshold, trend_point
 from bot.surveys.tables import (
     survey_answers,
     survey_audience,
     survey_keys,
+    survey_links,
     survey_messages,
     survey_questions,
     survey_respondents,
@@ -53,6 +56,7 @@ from bot.surveys.validation import draft_problems
 from bot.users import Actor, audit, require_lead
 
 NUDGE_INTERVAL = timedelta(hours=24)
+_shuffle = random.SystemRandom().shuffle  # an order nobody can reproduce
 
 
 class DraftInvalid(UserError):
@@ -474,6 +478,23 @@ async def _next_in_series(conn: AsyncConnection, survey: Survey, now: datetime, 
     return await _insert_survey(conn, draft, survey.created_by, now, survey.series_id)
 
 
+async def _reshuffle_answers(conn: AsyncConnection, survey_id: int, day: datetime) -> None:
+    """An anonymous survey's answers, re-inserted in a random order with fresh ids and one shared day:
+    one person's answers were stored one after another, so neighbouring ids (or the same day) tied an
+    attribute-free free-text answer to that person's answer with role and municipality."""
+    columns = (survey_answers.c.question_id, survey_answers.c.value, survey_answers.c.role,
+               survey_answers.c.municipality)
+    rows = [dict(r) for r in (await conn.execute(select(*columns).where(
+        survey_answers.c.survey_id == survey_id))).mappings().all()]
+    if not rows:
+        return
+    await conn.execute(delete(survey_answers).where(survey_answers.c.survey_id == survey_id))
+    _shuffle(rows)
+    await conn.execute(insert(survey_answers), [
+        {**row, "survey_id": survey_id, "respondent": None, "user_id": None, "school": None,
+         "created_at": day, "updated_at": day} for row in rows])
+
+
 async def close(db: Database, survey_id: int, now: datetime, tz: Any, by: Actor | None = None,
                 school: SchoolCalendar | None = None) -> Survey | None:
     """Close a survey exactly once and destroy what could link answers to people.
@@ -499,6 +520,8 @@ async def close(db: Database, survey_id: int, now: datetime, tz: Any, by: Actor 
         await conn.execute(update(surveys).where(surveys.c.id == survey_id).values(
             status=Status.closed.value, closed_at=now, audience=audience))
         await conn.execute(update(survey_answers).where(survey_answers.c.survey_id == survey_id).values(respondent=None))
+        if survey.anonymity == Anonymity.anonymous:
+            await _reshuffle_answers(conn, survey_id, _day(now))
         await conn.execute(delete(survey_respondents).where(survey_respondents.c.survey_id == survey_id))
         await conn.execute(delete(survey_audience).where(survey_audience.c.survey_id == survey_id))
         await conn.execute(delete(survey_keys).where(survey_keys.c.survey_id == survey_id))
@@ -555,21 +578,34 @@ async def stop_series(db: Database, actor: Actor, survey_id: int, now: datetime)
 # --- results ----------------------------------------------------------------------------------------
 
 async def _rows(conn: AsyncConnection, survey_id: int) -> list[AnswerRow]:
-    rows = (await conn.execute(select(survey_answers.c.question_id, survey_answers.c.value, survey_answers.c.role)
+    rows = (await conn.execute(select(survey_answers.c.question_id, survey_answers.c.value, survey_answers.c.role,
+                                      survey_answers.c.municipality)
                                .where(survey_answers.c.survey_id == survey_id))).all()
-    return [AnswerRow(question_id=r.question_id, value=r.value, role=r.role) for r in rows]
+    return [AnswerRow(question_id=r.question_id, value=r.value, role=r.role, municipality=r.municipality)
+            for r in rows]
 
 
-async def results(db: Database, actor: Actor | None, survey_id: int, min_group_size: int) -> SurveyResults:
+async def has_pupil_link(conn: AsyncConnection, survey_id: int) -> bool:
+    """A pupils' web link (even a revoked one) means the audience includes pupils."""
+    return (await conn.execute(select(survey_links.c.id).where(survey_links.c.survey_id == survey_id)
+                               .limit(1))).first() is not None
+
+
+async def results(db: Database, actor: Actor | None, survey_id: int, min_group_size: int,
+                  min_group_size_pupils: int | None = None) -> SurveyResults:
     """Results for leads (actor None: the bot itself, e.g. the summary at close), with the trend of a
-    repeating pulse: the same question (by position) in earlier instances."""
+    repeating pulse: the same question (by position) in earlier instances. The threshold is the pupils'
+    one when the survey's answers or audience include pupils (`bot.disclosure.threshold`)."""
     if actor is not None:
         require_lead(actor)
+    limits = Limits(min_group_size=min_group_size, min_group_size_pupils=min_group_size_pupils or min_group_size)
     async with db.read() as conn:
         survey = await load_survey(conn, survey_id)
         if survey is None:
             raise UserError("surveys.not_found", id=survey_id)
-        computed = survey_results(survey, await _rows(conn, survey_id), min_group_size)
+        rows = await _rows(conn, survey_id)
+        k = survey_threshold(limits, rows, await has_pupil_link(conn, survey_id))
+        computed = survey_results(survey, rows, k)
         if survey.series_id is not None:
             ids = (await conn.execute(select(surveys.c.id).where(and_(
                 surveys.c.series_id == survey.series_id, surveys.c.id <= survey_id,
@@ -580,11 +616,15 @@ async def results(db: Database, actor: Actor | None, survey_id: int, min_group_s
                 if earlier is None:
                     continue
                 rows = await _rows(conn, earlier_id)
+                earlier_k = survey_threshold(limits, rows, await has_pupil_link(conn, earlier_id))
                 for result in computed.questions:
                     same = next((q for q in earlier.questions if q.position == result.question.position
                                  and q.kind == result.question.kind), None)
                     if same is None or not (same.kind.is_scale or same.kind == QuestionKind.yesno):
                         continue
-                    values = [r.value for r in rows if r.question_id == same.id]
-                    result.trend.append(trend_point(earlier, same, values, min_group_size))
+                    mine = [r for r in rows if r.question_id == same.id]
+                    result.trend.append(trend_point(earlier, same, mine, earlier_k))
+    if actor is not None and survey.anonymity != Anonymity.anonymous:
+        async with db.write() as conn:  # whose answers a lead looked at is itself worth knowing
+            await audit(conn, actor.user_id, "survey.results", survey_id=survey_id, anonymity=survey.anonymity.value)
     return computed

@@ -60,8 +60,13 @@ def anonymity_note(survey: Survey, lang: str) -> str:
     return t(lang, f"surveys.anonymity.{survey.anonymity.value}.note")
 
 
-def status_line(survey: Survey, lang: str, tz: Any) -> str:
-    count = t(lang, "surveys.count", count=survey.respondent_count)
+def count_text(count: int, lang: str, min_size: int) -> str:
+    """'12 svar', or 'färre än 7 svar': below the threshold not even the number of answers is shown."""
+    return t(lang, "surveys.count", count=count) if count >= min_size else t(lang, "surveys.count_few", min=min_size)
+
+
+def status_line(survey: Survey, lang: str, tz: Any, min_size: int = 1) -> str:
+    count = count_text(survey.respondent_count, lang, min_size)
     if survey.status == Status.closed:
         return t(lang, "surveys.status.closed", count=count)
     if survey.status == Status.scheduled:
@@ -142,7 +147,7 @@ def controls(survey: Survey, lang: str) -> list[Button]:
 
 # --- survey messages --------------------------------------------------------------------------------
 
-def channel_message(survey: Survey, lang: str, tz: Any) -> Message:
+def channel_message(survey: Survey, lang: str, tz: Any, min_size: int = 1) -> Message:
     """The survey as posted in a channel: every question with its buttons, the live count, and the
     anonymity mode. Closed: the same without buttons."""
     title = survey.title_in(lang)
@@ -155,12 +160,12 @@ def channel_message(survey: Survey, lang: str, tz: Any) -> Message:
     if survey.status == Status.open and total > 1:
         blocks.append(Actions(buttons=[Button(label=t(lang, "surveys.answer_in_form"), action="survey:form",
                                               value=str(survey.id))]))
-    blocks.append(Context(text=f"{anonymity_note(survey, lang)}\n{status_line(survey, lang, tz)}"))
+    blocks.append(Context(text=f"{anonymity_note(survey, lang)}\n{status_line(survey, lang, tz, min_size)}"))
     return Message(text=t(lang, "surveys.fallback", title=esc(title)), blocks=blocks)
 
 
 def dm_message(survey: Survey, lang: str, tz: Any, step: int, mine: dict[int, str],
-               reminder: bool = False) -> Message:
+               reminder: bool = False, min_size: int = 1) -> Message:
     """A survey in a DM, one question at a time; `step` past the last question shows the thank-you."""
     title = survey.title_in(lang)
     blocks: list[Block] = [Header(text=esc(clip(title, 150)))]
@@ -188,7 +193,7 @@ def dm_message(survey: Survey, lang: str, tz: Any, step: int, mine: dict[int, st
         blocks.append(Text(text=t(lang, "surveys.thanks_all", answered=answered, total=total)))
         blocks.append(Actions(buttons=[Button(label=t(lang, "surveys.change"), action="survey:goto",
                                               value=f"{survey.id}:0")]))
-    blocks.append(Context(text=f"{anonymity_note(survey, lang)}\n{status_line(survey, lang, tz)}"))
+    blocks.append(Context(text=f"{anonymity_note(survey, lang)}\n{status_line(survey, lang, tz, min_size)}"))
     return Message(text=t(lang, "surveys.fallback", title=esc(title)), blocks=blocks)
 
 
@@ -286,7 +291,7 @@ def results_message(results: SurveyResults, lang: str, tz: Any, with_controls: b
         Header(text=clip(header, 150)),
         Context(text=t(lang, "surveys.results.meta", id=survey.id,
                        mode=t(lang, f"surveys.anonymity.{survey.anonymity.value}.name"),
-                       status=status_line(survey, lang, tz))),
+                       status=status_line(survey, lang, tz, results.min_group_size))),
     ]
     if web is not None and web.total:
         blocks.append(Context(text=t(lang, "web.link.web_answers", total=web.total, without_code=web.without_code)))
@@ -312,12 +317,12 @@ def created_message(survey: Survey, lang: str, tz: Any) -> Message:
     return Message(text=text, blocks=blocks)
 
 
-def survey_list_message(items: list[Survey], lang: str, tz: Any) -> Message:
+def survey_list_message(items: list[Survey], lang: str, tz: Any, min_size: int = 1) -> Message:
     blocks: list[Block] = [Header(text=t(lang, "surveys.list.title"))]
     if not items:
         blocks.append(Text(text=t(lang, "surveys.list.empty")))
     for survey in items:
-        blocks.append(Text(text=f"*#{survey.id} {esc(survey.title_in(lang))}*\n{status_line(survey, lang, tz)}"))
+        blocks.append(Text(text=f"*#{survey.id} {esc(survey.title_in(lang))}*\n{status_line(survey, lang, tz, min_size)}"))
         blocks.append(Actions(buttons=controls(survey, lang)))
     blocks.append(Context(text=t(lang, "surveys.list.hint")))
     return Message(text=t(lang, "surveys.list.title"), blocks=blocks)
@@ -394,7 +399,8 @@ def answer_form(survey: Survey, lang: str, mine: dict[int, str], only: int | Non
 
 # --- App Home ---------------------------------------------------------------------------------------
 
-def home_section(lang: str, tz: Any, mine: list[OpenSurvey], lead_view: list[Survey] | None) -> list[Block]:
+def home_section(lang: str, tz: Any, mine: list[OpenSurvey], lead_view: list[Survey] | None,
+                 min_size: int = 1) -> list[Block]:
     blocks: list[Block] = [Header(text=t(lang, "surveys.home.title"))]
     if not mine:
         blocks.append(Text(text=t(lang, "surveys.home.none")))
@@ -408,7 +414,7 @@ def home_section(lang: str, tz: Any, mine: list[OpenSurvey], lead_view: list[Sur
     if lead_view is not None:
         blocks.append(Context(text=t(lang, "surveys.home.lead")))
         for survey in lead_view:
-            blocks.append(Text(text=f"*#{survey.id} {esc(survey.title_in(lang))}*\n{status_line(survey, lang, tz)}",
+            blocks.append(Text(text=f"*#{survey.id} {esc(survey.title_in(lang))}*\n{status_line(survey, lang, tz, min_size)}",
                                accessory=Button(label=t(lang, "surveys.button.results"), action="survey:results",
                                                 value=str(survey.id))))
     blocks.append(Divider())

@@ -209,10 +209,12 @@ class PupilPages:
         return self.html(body)
 
     async def shown_results(self, survey: Survey, lang: str) -> str:
-        """The results a respondent may see: the one place the pupils' page meets the disclosure rules."""
-        min_size = self.bot.settings.min_group_size
-        results = await service.results(self.bot.db, None, survey.id, min_size)
-        return pages.results_html(results, lang, min_size)
+        """The results a respondent may see: the one place the pupils' page meets the disclosure rules
+        (bot.disclosure through the results, with the pupils' threshold: these are pupils' answers)."""
+        settings = self.bot.settings
+        results = await service.results(self.bot.db, None, survey.id, settings.min_group_size,
+                                        settings.min_group_size_pupils)
+        return pages.results_html(results, lang, results.min_group_size)
 
     # --- calendar feeds ----------------------------------------------------------------------------
 

@@ -5,16 +5,16 @@ SHA-256 of each code is stored, like the link token); `answer_count` and `answer
 results tell web answers apart. A calendar feed is a per-person URL (`/cal/<token>.ics`) that Outlook
 and Google poll; again only the token's hash is stored.
 
-Revision ID: 0008_link_limits_feeds
-Revises: 0007_greeted
+Revision ID: 0009_link_limits_feeds
+Revises: 0008_forward_check
 Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_link_limits_feeds"
-down_revision = "0007_greeted"
+revision = "0009_link_limits_feeds"
+down_revision = "0008_forward_check"
 branch_labels = None
 depends_on = None
 

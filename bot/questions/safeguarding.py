@@ -1,0 +1,34 @@
+"""Recognising a question in which someone (often a pupil) tells of bullying, violence, abuse, self-harm
+or feeling unsafe, so the bot answers kindly and points to people who can help instead of offering
+careers articles, and the words are never shown in reports or exports.
+
+Patterns over lower-cased text with the informal spellings pupils use ("mobbad", "mobbar", "slår mig",
+"vill inte leva", "känner mig otrygg", "bullied"). It errs on the side of answering with help: a
+question about, say, working against bullying as a teacher also gets the kind answer, which still
+offers "Fråga en vägledare".
+"""
+
+from __future__ import annotations
+
+import re
+
+_PATTERNS = [
+    # Swedish
+    r"\bmobb\w*", r"\bkränk\w*", r"\butfrys\w*", r"\butsatt\b", r"\bfryser ut\b",
+    r"\b(?:slår|slog|sparkar|sparkade|knuffar|hotar|hotade|tafsar|tafsade|förföljer)\s+(?:mig|oss)\b",
+    r"\bhotad\b", r"\bvåld\w*", r"\bmisshandl\w*", r"\bövergrepp\w*", r"\bvåldt\w*", r"\bsexuella?\s+trakasser\w*",
+    r"\btrakasser\w*", r"\bvill\s+inte\s+leva\b", r"\bvill\s+(?:bara\s+)?dö\b", r"\bta\s+livet\s+av\s+mig\b",
+    r"\bskada\s+mig\s+själv\b", r"\bskadar\s+mig\s+själv\b", r"\bskär\s+mig\b", r"\bsjälvskad\w*",
+    r"\bsjälvmord\w*", r"\botrygg\w*", r"\binte\s+trygg\b", r"\brädd\s+(?:hemma|i\s+skolan|för\s+att\s+gå)\b",
+    r"\bingen\s+vill\s+vara\s+med\s+mig\b",
+    # English
+    r"\bbull(?:y|ied|ies|ying)\b", r"\b(?:hits|hit|beats|beat|kicks|threatens|touches)\s+me\b", r"\babus\w*",
+    r"\bviolen\w*", r"\bharass\w*", r"\bhurt\s+myself\b", r"\bself[-\s]?harm\w*", r"\bkill\s+myself\b",
+    r"\bsuicid\w*", r"\bwant\s+to\s+die\b", r"\b(?:don'?t|do\s+not)\s+want\s+to\s+live\b", r"\bunsafe\b",
+    r"\bnot\s+safe\b", r"\bscared\s+(?:at\s+home|at\s+school|to\s+go)\b",
+]
+_HARM = re.compile("|".join(_PATTERNS))
+
+
+def mentions_harm(text: str) -> bool:
+    return _HARM.search(" ".join(text.casefold().split())) is not None

@@ -1,0 +1,45 @@
+"""Masking personal data in free text (realistic Swedish pupils' and staff's writing) and recognising
+questions that tell of harm."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.questions.safeguarding import mentions_harm
+from bot.redact import mask_personal_data
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("jag heter Anna Svensson i 7B och blir mobbad, vad ska jag göra",
+     "jag heter [namn] i 7B och blir mobbad, vad ska jag göra"),
+    ("Hej! Jag heter Ali och går i 8A. Ring mig på 070-123 45 67 eller mejla ali.h@skola.goteborg.se",
+     "Hej! Jag heter [namn] och går i 8A. Ring mig på [telefon] eller mejla [e-post]"),
+    ("Kan jag prata med Maria Eriksson om gymnasievalet?", "Kan jag prata med [namn] om gymnasievalet?"),
+    ("Mitt personnummer är 20080314-2389, måste jag skriva det på ansökan?",
+     "Mitt personnummer är [personnummer], måste jag skriva det på ansökan?"),
+    ("pnr 0803142389", "pnr [personnummer]"),
+    ("Min mentor Karin Lund-Berg sa att jag skulle ringa 031-365 00 00",
+     "Min mentor [namn] sa att jag skulle ringa [telefon]"),
+    ("My name is John Smith, call +46 31 123 45 67", "My name is [namn], call [telefon]"),
+    ("Vad krävs för att bli sjuksköterska i Göteborg?", "Vad krävs för att bli sjuksköterska i Göteborg?"),
+    ("Hur funkar prao i åk 8?", "Hur funkar prao i åk 8?"),
+])
+def test_names_personnummer_phone_numbers_and_email_are_masked(text: str, masked: str) -> None:
+    assert mask_personal_data(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "jag blir mobbad i skolan", "dom mobbar mig på rasterna", "min pappa slår mig", "jag vill inte leva längre",
+    "ibland vill jag skada mig själv", "jag känner mig otrygg på bussen", "I'm being bullied at school",
+    "someone at home hits me", "Jag blir utfryst av klassen", "han hotar mig varje dag",
+])
+def test_questions_that_tell_of_harm_are_recognised(text: str) -> None:
+    assert mentions_harm(text)
+
+
+@pytest.mark.parametrize("text", [
+    "vad är prao?", "hur söker jag till gymnasiet?", "när är nästa träff?", "How do I bring working life into maths?",
+    "vilka yrken finns inom vården?",
+])
+def test_ordinary_guidance_questions_are_not(text: str) -> None:
+    assert not mentions_harm(text)
