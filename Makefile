@@ -26,7 +26,7 @@ browser:
 
 ## Lint, type-check, check the content and run the tests (the browser tests with Debian's Chromium).
 test: $(STAMP) browser
-	$(BIN)/ruff check bot handlers tests
+	$(BIN)/ruff check bot handlers tests bench
 	$(BIN)/mypy
 	$(BIN)/samsyv content check
 	$(BIN)/pytest -q
@@ -35,9 +35,10 @@ test: $(STAMP) browser
 eval: $(STAMP)
 	$(BIN)/python -m bot.questions.evaluate
 
-## Speed and memory figures.
+## Speed and memory figures: the question engine, then the answer write path against a bare Bolt app.
 bench: $(STAMP)
 	$(BIN)/python -m bot.bench
+	$(BIN)/python -m bench.taps
 
 migrate: $(STAMP)
 	$(BIN)/samsyv db upgrade

@@ -35,11 +35,14 @@ class Coalescer:
                 if wait > 0:
                     await asyncio.sleep(wait)
                 send = self._dirty.pop(key)
-                self._last_sent[key] = loop.time()
                 try:
                     await send()
                 except Exception:
                     log.exception("coalesced update %s failed", key)
+                finally:
+                    # Counted from when the call is done: a slow render of one update must not bring
+                    # the next call to Slack closer than `interval`.
+                    self._last_sent[key] = loop.time()
         finally:
             self._tasks.pop(key, None)
 

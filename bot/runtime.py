@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -45,6 +46,8 @@ class Bot:
     state: dict[str, Any] = field(default_factory=dict)  # per-capability state (e.g. the search index)
     registry: Registry = field(default_factory=build_registry)
     coalescer: Coalescer = field(init=False)
+    # Run at stop, after the last update has gone out (e.g. a front end closing its HTTP session).
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.coalescer = Coalescer(self.settings.update_interval_seconds)
@@ -56,9 +59,18 @@ class Bot:
         """Build what capabilities need before the first request (e.g. the search index)."""
         for setup in self.registry.setups:
             await setup(self)
+        # What start-up built (the search index: millions of objects) lives as long as the process; moved
+        # out of the garbage collector's sight, a full collection during a burst no longer walks it all
+        # (it showed as 0.5-1 s stalls in the ack tail of `make bench`).
+        gc.freeze()
 
     async def stop(self) -> None:
         await self.coalescer.drain()
+        for close in self.closers:
+            try:
+                await close()
+            except Exception:
+                log.exception("closing %s failed", close)
         await self.db.dispose()
 
 

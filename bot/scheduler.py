@@ -50,7 +50,7 @@ async def unschedule(conn: AsyncConnection, key_prefix: str) -> int:
 
 
 async def _claim(bot: Bot, item_id: int, now: datetime) -> bool:
-    async with bot.db.write() as conn:
+    async def claim(conn: AsyncConnection) -> bool:
         result = await conn.execute(
             update(due_items)
             .where(and_(due_items.c.id == item_id, due_items.c.done_at.is_(None),
@@ -58,9 +58,11 @@ async def _claim(bot: Bot, item_id: int, now: datetime) -> bool:
             .values(claimed_by=WORKER_ID, claimed_at=now, attempts=due_items.c.attempts + 1))
         return (result.rowcount or 0) == 1
 
+    return await bot.db.run(claim)
+
 
 async def _finish(bot: Bot, item_id: int, now: datetime, error: str | None, attempts: int) -> None:
-    async with bot.db.write() as conn:
+    async def finish(conn: AsyncConnection) -> None:
         if error is None:
             await conn.execute(update(due_items).where(due_items.c.id == item_id).values(done_at=now, last_error=None))
         elif attempts >= MAX_ATTEMPTS:
@@ -69,6 +71,8 @@ async def _finish(bot: Bot, item_id: int, now: datetime, error: str | None, atte
             retry_at = now + timedelta(seconds=30 * 2 ** attempts)
             await conn.execute(update(due_items).where(due_items.c.id == item_id)
                                .values(claimed_by=None, claimed_at=None, due_at=retry_at, last_error=error))
+
+    await bot.db.run(finish)
 
 
 async def run_due(bot: Bot, now: datetime | None = None, limit: int = 200) -> int:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from enum import StrEnum
 
 from pydantic import BaseModel
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import Database, utcnow
+from bot.db.cache import MISSING
 from bot.db.schema import audit_log, users
 from bot.errors import Forbidden, UserError
 from bot.settings import LANGUAGES, Settings
@@ -59,9 +60,19 @@ def parse_role(text: str) -> Role:
     raise UserError("errors.unknown_role", role=text)
 
 
+def forget_user(db: Database, user_id: str) -> None:
+    """Drop the cached profile after a change (call it after the change has committed)."""
+    db.cache.invalidate(("user", user_id))
+
+
 async def get_actor(db: Database, settings: Settings, user_id: str) -> Actor:
-    async with db.read() as conn:
-        row = (await conn.execute(select(users).where(users.c.user_id == user_id))).mappings().first()
+    """Who is asking, as stored (cached: every request asks; a change elsewhere shows within the cache's ttl)."""
+    key = ("user", user_id)
+    row = db.cache.get(key)
+    if row is MISSING:
+        token = db.cache.token()
+        row = await db.lookup(users, users.c.user_id).get(user_id)
+        db.cache.put(key, row, token)
     role = Role.lead if user_id in settings.lead_ids else Role(row["role"]) if row and row["role"] else Role.pupil
     lang = row["lang"] if row and row["lang"] else settings.default_language
     return Actor(user_id=user_id, role=role, lang=lang, lang_chosen=bool(row and row["lang"]),
@@ -80,6 +91,7 @@ async def set_language(db: Database, user_id: str, lang: str) -> None:
         raise UserError("errors.unknown_language", lang=lang)
     async with db.write() as conn:
         await _upsert(conn, user_id, lang=lang)
+    forget_user(db, user_id)
 
 
 async def first_greeting(db: Database, user_id: str) -> bool:
@@ -94,6 +106,7 @@ async def first_greeting(db: Database, user_id: str) -> bool:
 async def set_profile(db: Database, user_id: str, municipality: str | None, school: str | None) -> None:
     async with db.write() as conn:
         await _upsert(conn, user_id, municipality=municipality, school=school)
+    forget_user(db, user_id)
 
 
 async def audit(conn: AsyncConnection, actor: str, action: str, **detail: object) -> None:
@@ -106,3 +119,4 @@ async def set_role(db: Database, by: Actor, target_user: str, role: Role) -> Non
     async with db.write() as conn:
         await _upsert(conn, target_user, role=role.value)
         await audit(conn, by.user_id, "role.set", user=target_user, role=role.value)
+    forget_user(db, target_user)

@@ -19,7 +19,7 @@ from bot.runtime import Bot, handle_action, handle_command, handle_form, handle_
 from bot.ui import FormErrors, Message
 from bot.users import first_greeting
 from handlers.blocks import action_name, form_errors, form_values
-from handlers.delivery import Delivery, after_ack, deliver, tell_error, user_id_of, within_budget
+from handlers.delivery import Delivery, RecentTaps, after_ack, deliver, tell_error, user_id_of, within_budget
 
 log = logging.getLogger(__name__)
 
@@ -102,10 +102,17 @@ async def on_home_opened(ack: Any, event: dict[str, Any], client: Any, context: 
     await bot.messenger.publish_home(actor.user_id, Message(text="home", blocks=await home_blocks(bot, actor)))
 
 
-async def on_button(ack: Any, body: dict[str, Any], client: Any, respond: Any, context: Any) -> None:
+async def on_button(ack: Any, body: dict[str, Any], client: Any, respond: Any, context: Any,
+                    request: Any) -> None:
     """Any button: the core commits first, then we ack, then deliver."""
     bot: Bot = context["bot"]
     clicked = (body.get("actions") or [{}])[0]
+    tap = (user_id_of(body), str(clicked.get("action_id", "")), str(clicked.get("value", "")),
+           str(clicked.get("action_ts", "")))
+    recent: RecentTaps = bot.state.setdefault("slack.recent_taps", RecentTaps())
+    if recent.seen(tap) and request.headers.get("x-slack-retry-num"):
+        await ack()  # Slack's retry of a tap handled here already: nothing to do again
+        return
     actor = await bot.actor(user_id_of(body))
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
     event = ActionEvent(action=action_name(clicked.get("action_id", "")), value=clicked.get("value", ""),

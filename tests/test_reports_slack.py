@@ -108,6 +108,7 @@ async def test_the_report_command_posts_figures_and_sends_the_html(slack: SlackD
 async def test_my_data_and_forget_me_in_slack(slack: SlackDriver, fake_slack: FakeSlack) -> None:
     await make_meeting(slack.bot, title="Träff", start=T0 + timedelta(days=60), invited=[PUPIL], rsvps={PUPIL: "maybe"})
     await slack.command("språk en", user=PUPIL)
+    await fake_slack.wait_responses(1)  # a command is acked at once: wait until the language is stored
     await slack.command("my data", user=PUPIL)
     [(name, content)] = await uploaded(fake_slack)
     assert name == "my-data-2026-03-02.json"

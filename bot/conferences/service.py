@@ -274,40 +274,51 @@ async def waitlist_position(conn: AsyncConnection, conference_id: int, seq: int 
 
 
 async def rsvp(bot: Bot, user_id: str, conference_id: int, wanted: Answer) -> RsvpResult:
-    """Record an answer. A yes takes a free seat or the next waitlist place; leaving a seat promotes."""
+    """Record an answer. A yes takes a free seat or the next waitlist place; leaving a seat promotes.
+    Queued in the process's writer and committed with the other answers of its batch."""
     if wanted == Answer.waitlist:
         raise UserError("conf.errors.not_found")
     now = bot.clock.now()
-    async with bot.db.write() as conn:
-        conf = await lock_active(conn, conference_id)
-        if conf.start_at <= now:
-            raise UserError("conf.errors.closed")
-        row = (await conn.execute(select(conference_rsvps).where(and_(
-            conference_rsvps.c.conference_id == conference_id, conference_rsvps.c.user_id == user_id))
-            .with_for_update())).mappings().first()
-        previous = Answer(row["status"]) if row else None
-        seq = row["waitlist_seq"] if row else None
-        answer: Answer
-        if wanted == Answer.yes and previous is not None and previous in (Answer.yes, Answer.waitlist):
-            answer = previous
-        elif wanted == Answer.yes and conf.capacity is not None and await _seated(conn, conference_id) >= conf.capacity:
-            answer = Answer.waitlist
-            last = (await conn.execute(select(func.max(conference_rsvps.c.waitlist_seq)).where(
-                conference_rsvps.c.conference_id == conference_id))).scalar()
-            seq = int(last or 0) + 1
-        else:
-            answer = wanted
-        if answer != Answer.waitlist:
-            seq = None
-        if row is None:
-            await conn.execute(insert(conference_rsvps).values(
-                conference_id=conference_id, user_id=user_id, status=answer.value, waitlist_seq=seq,
-                answered_at=now, updated_at=now))
-        elif answer != previous:
-            await conn.execute(update(conference_rsvps).where(conference_rsvps.c.id == row["id"]).values(
-                status=answer.value, waitlist_seq=seq, updated_at=now))
-        promoted = await _promote(conn, conf, now) if previous == Answer.yes and answer != Answer.yes else []
-        position = await waitlist_position(conn, conference_id, seq) if answer == Answer.waitlist else None
+
+    async def apply(conn: AsyncConnection) -> RsvpResult:
+        return await _apply_rsvp(conn, user_id, conference_id, wanted, now)
+
+    return await bot.db.run(apply)
+
+
+async def _apply_rsvp(conn: AsyncConnection, user_id: str, conference_id: int, wanted: Answer,
+                      now: datetime) -> RsvpResult:
+    # The meeting row is locked (FOR UPDATE on PostgreSQL; SQLite has one writer) but never updated:
+    # seats are counted from the answers, so instances taking answers for one meeting cannot overfill it.
+    conf = await lock_active(conn, conference_id)
+    if conf.start_at <= now:
+        raise UserError("conf.errors.closed")
+    row = (await conn.execute(select(conference_rsvps).where(and_(
+        conference_rsvps.c.conference_id == conference_id, conference_rsvps.c.user_id == user_id))
+        .with_for_update())).mappings().first()
+    previous = Answer(row["status"]) if row else None
+    seq = row["waitlist_seq"] if row else None
+    answer: Answer
+    if wanted == Answer.yes and previous is not None and previous in (Answer.yes, Answer.waitlist):
+        answer = previous
+    elif wanted == Answer.yes and conf.capacity is not None and await _seated(conn, conference_id) >= conf.capacity:
+        answer = Answer.waitlist
+        last = (await conn.execute(select(func.max(conference_rsvps.c.waitlist_seq)).where(
+            conference_rsvps.c.conference_id == conference_id))).scalar()
+        seq = int(last or 0) + 1
+    else:
+        answer = wanted
+    if answer != Answer.waitlist:
+        seq = None
+    if row is None:
+        await conn.execute(insert(conference_rsvps).values(
+            conference_id=conference_id, user_id=user_id, status=answer.value, waitlist_seq=seq,
+            answered_at=now, updated_at=now))
+    elif answer != previous:
+        await conn.execute(update(conference_rsvps).where(conference_rsvps.c.id == row["id"]).values(
+            status=answer.value, waitlist_seq=seq, updated_at=now))
+    promoted = await _promote(conn, conf, now) if previous == Answer.yes and answer != Answer.yes else []
+    position = await waitlist_position(conn, conference_id, seq) if answer == Answer.waitlist else None
     return RsvpResult(answer=answer, previous=previous, waitlist_position=position, promoted=promoted)
 
 

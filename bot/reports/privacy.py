@@ -61,7 +61,7 @@ from bot.surveys.tables import (
     survey_series,
     surveys,
 )
-from bot.users import Actor, audit
+from bot.users import Actor, audit, forget_user
 
 if TYPE_CHECKING:
     from bot.runtime import Bot
@@ -306,6 +306,7 @@ async def forget(bot: Bot, actor: Actor, user_id: str) -> ForgetResult:
         rows += await _sweep(conn, user_id, pseudonym)
         by = pseudonym if actor.user_id == user_id else actor.user_id
         await audit(conn, by, "privacy.forget", user=pseudonym, rows=rows)
+    forget_user(bot.db, user_id)
     await checkpoint(bot)
     return ForgetResult(pseudonym=pseudonym, rows=rows)
 

@@ -123,7 +123,7 @@ def request_live_update(bot: Bot, survey_id: int, messages: list[tuple[str, str]
 
 
 async def live_update(bot: Bot, survey_id: int) -> None:
-    request_live_update(bot, survey_id, await service.channel_messages(bot.db, survey_id))
+    request_live_update(bot, survey_id, await service.live_messages(bot.db, survey_id))
 
 
 async def close_survey(bot: Bot, survey_id: int, now: datetime, by: Actor | None = None) -> Survey | None:

@@ -232,7 +232,7 @@ async def _answer(bot: Bot, actor: Actor, value: str) -> tuple[Any, Any, Any]:
     toggle = raw.startswith("t")
     saved = await service.record_answer(bot.db, int(survey_id), int(question_id), respondent_of(actor),
                                         raw.removeprefix("t"), bot.clock.now(), toggle=toggle)
-    survey = await service.get_survey(bot.db, int(survey_id))
+    survey = await service.shown_survey(bot.db, int(survey_id))
     await delivery.live_update(bot, survey.id)
     question = next(q for q in survey.questions if q.id == int(question_id))
     return survey, question, saved

@@ -17,6 +17,7 @@ from bot.db.engine import as_utc
 from bot.surveys.tables import (
     survey_answers,
     survey_audience,
+    survey_columns,
     survey_links,
     survey_questions,
     survey_series,
@@ -111,7 +112,7 @@ async def _questions(conn: AsyncConnection, survey_ids: list[int]) -> dict[int, 
 async def list_surveys(conn: AsyncConnection, since: datetime | None = None,
                        until: datetime | None = None, survey_id: int | None = None) -> list[SurveyInfo]:
     """Surveys (with their questions) opening in [since, until), oldest first."""
-    query = select(surveys)
+    query = select(*survey_columns())
     if since is not None:
         query = query.where(surveys.c.opens_at >= since)
     if until is not None:

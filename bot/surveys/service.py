@@ -10,16 +10,20 @@ from __future__ import annotations
 import calendar
 import random
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import Database
+from bot.db.cache import MISSING
 from bot.db.engine import as_utc
 from bot.db.schema import due_items
+from bot.db.writer import batch_memo
 from bot.disclosure import Limits
 from bot.errors import UserError
 from bot.scheduler import schedule, unschedule
@@ -42,8 +46,10 @@ from bot.surveys.models import (
 )
 from bot.surveys.results import AnswerRow, SurveyResults, survey_results, survey_threshold, trend_point
 from bot.surveys.tables import (
+    live_respondent_count,
     survey_answers,
     survey_audience,
+    survey_columns,
     survey_keys,
     survey_links,
     survey_messages,
@@ -57,6 +63,7 @@ from bot.users import Actor, audit, require_lead
 
 NUDGE_INTERVAL = timedelta(hours=24)
 _shuffle = random.SystemRandom().shuffle  # an order nobody can reproduce
+T = TypeVar("T")
 
 
 class DraftInvalid(UserError):
@@ -107,8 +114,8 @@ def _survey(row: Any, questions: list[Question]) -> Survey:
 
 
 async def load_survey(conn: AsyncConnection, survey_id: int, lock: bool = False) -> Survey | None:
-    query = select(surveys).where(surveys.c.id == survey_id)
-    row = (await conn.execute(query.with_for_update() if lock else query)).mappings().first()
+    query = select(*survey_columns()).where(surveys.c.id == survey_id)
+    row = (await conn.execute(query.with_for_update(of=surveys) if lock else query)).mappings().first()
     if row is None:
         return None
     qrows = (await conn.execute(select(survey_questions).where(survey_questions.c.survey_id == survey_id)
@@ -122,6 +129,18 @@ async def get_survey(db: Database, survey_id: int) -> Survey:
     if survey is None:
         raise UserError("surveys.not_found", id=survey_id)
     return survey
+
+
+async def shown_survey(db: Database, survey_id: int) -> Survey:
+    """The survey for rendering a reply to a tap that has just been committed (cached for a few seconds:
+    its texts do not change, and a count or status shown there may be that old)."""
+    key = ("survey.shown", survey_id)
+    cached = db.cache.get(key)
+    if cached is MISSING:
+        token = db.cache.token()
+        cached = await get_survey(db, survey_id)
+        db.cache.put(key, cached, token)
+    return cached  # type: ignore[no-any-return]
 
 
 async def _secret(conn: AsyncConnection, survey_id: int) -> str | None:
@@ -193,12 +212,27 @@ async def mark_open(db: Database, survey_id: int, now: datetime, members: set[st
         for user in dm_targets:
             await schedule(conn, "survey.send", due_key(survey_id, "send", user), now,
                            {"survey_id": survey_id, "user": user})
+    forget_answering(db, survey_id)
     return True
 
 
 async def record_message(db: Database, survey_id: int, kind: str, channel: str, ts: str) -> None:
-    async with db.write() as conn:
+    async def record(conn: AsyncConnection) -> None:
         await conn.execute(insert(survey_messages).values(survey_id=survey_id, kind=kind, channel=channel, ts=ts))
+
+    await db.run(record)
+    db.cache.invalidate(("survey.messages", survey_id))
+
+
+async def live_messages(db: Database, survey_id: int) -> list[tuple[str, str]]:
+    """The channel messages that show live counts (cached: every tap asks for them)."""
+    key = ("survey.messages", survey_id)
+    cached = db.cache.get(key)
+    if cached is MISSING:
+        token = db.cache.token()
+        cached = await channel_messages(db, survey_id)
+        db.cache.put(key, cached, token)
+    return list(cached)
 
 
 async def channel_messages(db: Database, survey_id: int) -> list[tuple[str, str]]:
@@ -249,53 +283,106 @@ def _day(now: datetime) -> datetime:
     return datetime(now.year, now.month, now.day, tzinfo=UTC)
 
 
-async def _apply_answer(conn: AsyncConnection, survey_id: int, question_id: int, respondent: Respondent,
-                        raw: str, now: datetime, toggle: bool) -> AnswerSaved:
-    row = (await conn.execute(select(surveys).where(surveys.c.id == survey_id).with_for_update())).mappings().first()
-    if row is None:
-        raise UserError("surveys.not_found", id=survey_id)
-    if row["status"] == Status.scheduled.value:
-        raise UserError("surveys.answer.not_open")
-    closes_at = _opt_utc(row["closes_at"])
-    if row["status"] != Status.open.value or (closes_at is not None and closes_at <= now):
-        raise UserError("surveys.answer.closed")
-    qrow = (await conn.execute(select(survey_questions).where(and_(
-        survey_questions.c.id == question_id, survey_questions.c.survey_id == survey_id)))).mappings().first()
+@dataclass(frozen=True)
+class _Answering:
+    """What every answer to an open survey needs and what never changes while it is open: cached."""
+
+    anonymity: Anonymity
+    secret: str
+    questions: dict[int, Question]
+
+
+async def _answering(conn: AsyncConnection, db: Database, survey_id: int) -> _Answering | None:
+    key = ("survey.answering", survey_id)
+    cached = db.cache.get(key)
+    if cached is not MISSING:
+        return cached  # type: ignore[no-any-return]
+    token = db.cache.token()
+    anonymity = (await conn.execute(select(surveys.c.anonymity).where(surveys.c.id == survey_id))).scalar()
     secret = await _secret(conn, survey_id)
-    if qrow is None or secret is None:
+    if anonymity is None or secret is None:
+        return None
+    qrows = (await conn.execute(select(survey_questions).where(survey_questions.c.survey_id == survey_id))
+             ).mappings().all()
+    found = _Answering(anonymity=Anonymity(anonymity), secret=secret,
+                       questions={q["id"]: _question(q) for q in qrows})
+    db.cache.put(key, found, token)
+    return found
+
+
+def forget_answering(db: Database, survey_id: int) -> None:
+    """Drop what is cached about a survey (after it opened, closed or otherwise changed)."""
+    for what in ("survey.answering", "survey.messages", "survey.shown"):
+        db.cache.invalidate((what, survey_id))
+
+
+# Built once: a burst runs these a thousand times, and building a statement costs more than running it.
+_EXISTING_ANSWER = select(survey_answers.c.id, survey_answers.c.value).where(and_(
+    survey_answers.c.question_id == bindparam("question_id"),
+    survey_answers.c.respondent == bindparam("who"))).with_for_update()
+_INSERT_ANSWER = insert(survey_answers)
+_INSERT_RESPONDENT = insert(survey_respondents)
+
+
+async def _apply_answer(conn: AsyncConnection, db: Database, survey_id: int, question_id: int,
+                        respondent: Respondent, raw: str, now: datetime, toggle: bool) -> AnswerSaved:
+    memo = batch_memo()
+    state = memo.get(("survey.state", survey_id))
+    if state is None:
+        # A shared lock (FOR SHARE on PostgreSQL): answers never wait for each other, but a close waits
+        # for the answers in flight, so none is stored with a respondent hash after its survey closed.
+        # Held to the end of the transaction, so the other answers of this batch need not ask again.
+        state = (await conn.execute(select(surveys.c.status, surveys.c.closes_at).where(surveys.c.id == survey_id)
+                                    .with_for_update(read=True))).first()
+        memo[("survey.state", survey_id)] = state
+    if state is None:
+        raise UserError("surveys.not_found", id=survey_id)
+    status, closes_at = state.status, _opt_utc(state.closes_at)
+    if status == Status.scheduled.value:
+        raise UserError("surveys.answer.not_open")
+    if status != Status.open.value or (closes_at is not None and closes_at <= now):
+        raise UserError("surveys.answer.closed")
+    answering = await _answering(conn, db, survey_id)
+    question = answering.questions.get(question_id) if answering is not None else None
+    if answering is None or question is None:
         raise UserError("surveys.answer.invalid")
-    question = _question(qrow)
-    anonymity = Anonymity(row["anonymity"])
-    who = respondent_hash(secret, survey_id, respondent.key)
-    existing = (await conn.execute(select(survey_answers.c.id, survey_answers.c.value).where(and_(
-        survey_answers.c.question_id == question_id, survey_answers.c.respondent == who)).with_for_update())).first()
+    anonymity = answering.anonymity
+    who = respondent_hash(answering.secret, survey_id, respondent.key)
+    existing = (await conn.execute(_EXISTING_ANSWER, {"question_id": question_id, "who": who})).first()
     value = normalize_value(question, raw, toggle, existing.value if existing else None)
     # Anonymous answers carry the day only, so their times cannot be matched against anything.
     stamp = _day(now) if anonymity == Anonymity.anonymous else now
+    count_key = ("survey.respondents", survey_id)
+    if count_key not in memo:
+        memo[count_key] = int((await conn.execute(select(func.count()).select_from(survey_respondents).where(
+            survey_respondents.c.survey_id == survey_id))).scalar() or 0)
     if value is None:
         if existing is not None:
             await conn.execute(delete(survey_answers).where(survey_answers.c.id == existing.id))
+            has_answers = (await conn.execute(select(survey_answers.c.id).where(and_(
+                survey_answers.c.survey_id == survey_id, survey_answers.c.respondent == who)).limit(1))).first()
+            if has_answers is None:
+                await conn.execute(delete(survey_respondents).where(and_(
+                    survey_respondents.c.survey_id == survey_id, survey_respondents.c.respondent == who)))
+                memo[count_key] -= 1
     elif existing is not None:
-        await conn.execute(update(survey_answers).where(survey_answers.c.id == existing.id)
-                           .values(value=value, updated_at=stamp))
+        if value != existing.value:
+            await conn.execute(update(survey_answers).where(survey_answers.c.id == existing.id)
+                               .values(value=value, updated_at=stamp))
     else:
-        await conn.execute(insert(survey_answers).values(
-            survey_id=survey_id, question_id=question_id, value=value, respondent=who, created_at=stamp,
-            updated_at=stamp, **_metadata(anonymity, question, respondent)))
-    has_answers = (await conn.execute(select(survey_answers.c.id).where(and_(
-        survey_answers.c.survey_id == survey_id, survey_answers.c.respondent == who)).limit(1))).first() is not None
-    listed = (await conn.execute(select(survey_respondents.c.respondent).where(and_(
-        survey_respondents.c.survey_id == survey_id, survey_respondents.c.respondent == who)))).first() is not None
-    if has_answers and not listed:
-        await conn.execute(insert(survey_respondents).values(survey_id=survey_id, respondent=who))
-        await conn.execute(update(surveys).where(surveys.c.id == survey_id)
-                           .values(respondent_count=surveys.c.respondent_count + 1))
-    elif listed and not has_answers:
-        await conn.execute(delete(survey_respondents).where(and_(
-            survey_respondents.c.survey_id == survey_id, survey_respondents.c.respondent == who)))
-        await conn.execute(update(surveys).where(surveys.c.id == survey_id)
-                           .values(respondent_count=surveys.c.respondent_count - 1))
-    count = (await conn.execute(select(surveys.c.respondent_count).where(surveys.c.id == survey_id))).scalar()
+        await conn.execute(_INSERT_ANSWER, {
+            "survey_id": survey_id, "question_id": question_id, "value": value, "respondent": who,
+            "created_at": stamp, "updated_at": stamp, "user_id": None, "role": None, "municipality": None,
+            "school": None, **_metadata(anonymity, question, respondent)})
+        # Listed exactly when they have an answer: with one question, this first answer means not yet.
+        listed = len(answering.questions) > 1 and (await conn.execute(
+            select(survey_respondents.c.respondent).where(and_(survey_respondents.c.survey_id == survey_id,
+                                                               survey_respondents.c.respondent == who)))).first()
+        if not listed:
+            await conn.execute(_INSERT_RESPONDENT, {"survey_id": survey_id, "respondent": who})
+            memo[count_key] += 1
+    # Counted from the answers, not kept on the survey's row: no answer waits for another's update.
+    count = memo[count_key]
     return AnswerSaved(survey_id=survey_id, question_id=question_id, value=value, first_answer=existing is None,
                        respondent_count=int(count or 0))
 
@@ -312,26 +399,28 @@ def _metadata(anonymity: Anonymity, question: Question, respondent: Respondent) 
 
 async def record_answer(db: Database, survey_id: int, question_id: int, respondent: Respondent, raw: str,
                         now: datetime, toggle: bool = False) -> AnswerSaved:
-    """Store one answer, committed before returning; the last answer wins. Concurrent taps by the same
-    person serialize on the write lock (SQLite) or hit the unique (question, respondent) key and retry."""
-    for attempt in range(2):
-        try:
-            async with db.write() as conn:
-                return await _apply_answer(conn, survey_id, question_id, respondent, raw, now, toggle)
-        except IntegrityError:
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+    """Store one answer, committed before returning; the last answer wins. Taps queue in the process's
+    writer and are committed in order; a unique-key clash with another instance is retried once."""
+    async def apply(conn: AsyncConnection) -> AnswerSaved:
+        return await _apply_answer(conn, db, survey_id, question_id, respondent, raw, now, toggle)
+
+    return await _retry_on_clash(db, apply)
 
 
 async def record_answers(db: Database, survey_id: int, respondent: Respondent, raw: dict[int, str],
                          now: datetime) -> list[AnswerSaved]:
     """Several answers from one form, all or nothing (an empty value withdraws that answer)."""
+    async def apply(conn: AsyncConnection) -> list[AnswerSaved]:
+        return [await _apply_answer(conn, db, survey_id, question_id, respondent, value, now, False)
+                for question_id, value in raw.items()]
+
+    return await _retry_on_clash(db, apply)
+
+
+async def _retry_on_clash(db: Database, apply: Callable[[AsyncConnection], Awaitable[T]]) -> T:
     for attempt in range(2):
         try:
-            async with db.write() as conn:
-                return [await _apply_answer(conn, survey_id, question_id, respondent, value, now, False)
-                        for question_id, value in raw.items()]
+            return await db.run(apply)
         except IntegrityError:
             if attempt:
                 raise
@@ -518,7 +607,7 @@ async def close(db: Database, survey_id: int, now: datetime, tz: Any, by: Actor 
             audience["people_count"] = len(audience["users"])
             audience["users"] = []
         await conn.execute(update(surveys).where(surveys.c.id == survey_id).values(
-            status=Status.closed.value, closed_at=now, audience=audience))
+            status=Status.closed.value, closed_at=now, audience=audience, respondent_count=live_respondent_count()))
         await conn.execute(update(survey_answers).where(survey_answers.c.survey_id == survey_id).values(respondent=None))
         if survey.anonymity == Anonymity.anonymous:
             await _reshuffle_answers(conn, survey_id, _day(now))
@@ -545,6 +634,7 @@ async def close(db: Database, survey_id: int, now: datetime, tz: Any, by: Actor 
         if by is not None:
             await audit(conn, by.user_id, "survey.close", survey_id=survey_id, next_survey_id=next_id)
         closed = await load_survey(conn, survey_id)
+    forget_answering(db, survey_id)
     return closed
 
 
@@ -572,6 +662,7 @@ async def stop_series(db: Database, actor: Actor, survey_id: int, now: datetime)
                                                             survey_series.c.stopped_at.is_(None)))
                            .values(stopped_at=now))
         await audit(conn, actor.user_id, "survey.series_stop", survey_id=survey_id, series_id=survey.series_id)
+    forget_answering(db, survey_id)
     return survey
 
 

@@ -4,7 +4,9 @@ survey_series       One row per repeating pulse (weekly/monthly). Instances shar
                     trend is the same question (by position) across the series' surveys.
 surveys             One row per survey or quick poll: title, language, anonymity mode, status
                     (scheduled -> open -> closed), open/close times, the audience (channels to post
-                    in, people to DM, channels whose members get a DM) and the final respondent count.
+                    in, people to DM, channels whose members get a DM) and the final respondent count
+                    (written at close; while open the count comes from survey_respondents, so no
+                    answer has to update, and lock, the survey's row).
                     For anonymous surveys the people in the audience are dropped at close (only
                     their number is kept in `audience.people_count`).
 survey_questions    The 1-10 questions of a survey, in order. `options` holds the choices (single and
@@ -35,10 +37,13 @@ survey_link_codes   One-time pupil codes of a link (SHA-256 of the code); `used_
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    ColumnElement,
     ForeignKey,
     Index,
     Integer,
@@ -47,6 +52,9 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    case,
+    func,
+    select,
 )
 
 from bot.db.schema import metadata, utc_column
@@ -180,3 +188,19 @@ survey_link_codes = Table(
     utc_column("used_at"),
     UniqueConstraint("link_id", "code_hash", name="uq_survey_link_codes_link_code"),
 )
+
+def live_respondent_count() -> ColumnElement[int]:
+    """How many have answered a survey, counted from `survey_respondents` (for an UPDATE at close)."""
+    return select(func.count()).select_from(survey_respondents).where(
+        survey_respondents.c.survey_id == surveys.c.id).scalar_subquery()
+
+
+def respondent_count_column() -> ColumnElement[int]:
+    """`respondent_count` as readers should see it: live while open, the count kept at close after."""
+    return case((surveys.c.status == "closed", surveys.c.respondent_count),
+                else_=live_respondent_count()).label("respondent_count")
+
+
+def survey_columns() -> list[ColumnElement[Any]]:
+    """Every column of `surveys`, with `respondent_count` as readers should see it."""
+    return [c for c in surveys.c if c.name != "respondent_count"] + [respondent_count_column()]
