@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest eval bench content-check migrate clean
+.PHONY: run test lint typecheck pytest eval bench content-check migrate clean browser
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -17,9 +17,17 @@ run: $(STAMP)
 	$(BIN)/samsyv db upgrade
 	$(BIN)/samsyv run
 
-## Lint, type-check, check the content and run the tests: on SQLite, then again on PostgreSQL
-## (TEST_POSTGRES_URL) for every test that touches the database; REQUIRE_POSTGRES=1 fails when it is unreachable.
-test: $(STAMP)
+## Debian's Chromium for the browser tests (tests/test_browser.py), installed when missing and we may;
+## without it those tests say so in one line and skip. Never a browser downloaded by a test tool.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "chromium not installed: the browser tests will skip"; }
+
+## Lint, type-check, check the content and run the tests (the browser tests with Debian's Chromium): on SQLite,
+## then again on PostgreSQL (TEST_POSTGRES_URL) for every test that touches the database; REQUIRE_POSTGRES=1
+## fails when it is unreachable.
+test: $(STAMP) browser
 	$(BIN)/ruff check bot handlers tests bench
 	$(BIN)/mypy
 	$(BIN)/samsyv content check

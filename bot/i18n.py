@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from bot.settings import CONTENT_DIR, LANGUAGES
+from bot.settings import CONTENT_DIR, WEB_LANGUAGES
 
 _catalog: dict[str, dict[str, str]] = {}
 _locale_dir: Path = CONTENT_DIR / "locales"
@@ -28,7 +28,7 @@ def _flatten(prefix: str, node: Any, out: dict[str, str]) -> None:
 
 def load_locale_files(locale_dir: Path) -> dict[str, dict[str, str]]:
     catalog: dict[str, dict[str, str]] = {}
-    for lang in LANGUAGES:
+    for lang in WEB_LANGUAGES:  # sv and en in full; the pupils' page languages only web.yaml
         flat: dict[str, str] = {}
         for path in sorted((locale_dir / lang).glob("*.yaml")):
             _flatten("", yaml.safe_load(path.read_text(encoding="utf-8")) or {}, flat)
@@ -57,7 +57,7 @@ def t(lang: str, key: str, **values: Any) -> str:
     if isinstance(number, int) and f"{key}.other" in _catalog.get(lang, {}):
         key = f"{key}.one" if number == 1 else f"{key}.other"
     template = _catalog.get(lang, {}).get(key)
-    if template is None:
+    if template is None:  # Swedish first (the catalogue's first language), then English
         template = next((c[key] for c in _catalog.values() if key in c), key)
     return template.format(**values) if values else template
 

@@ -12,6 +12,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONTENT_DIR = PROJECT_ROOT / "content"
 LANGUAGES = ("sv", "en")
+# The pupils' web pages speak more languages than Slack: many newly arrived pupils read Arabic, Somali,
+# Dari or Ukrainian better than Swedish. Only content/locales/<lang>/web.yaml exists for the extra ones.
+WEB_LANGUAGES = ("sv", "en", "ar", "so", "prs", "uk")
+RTL_LANGUAGES = frozenset({"ar", "prs"})
 
 
 class SettingsError(Exception):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -594,3 +595,70 @@ def test_content_check_reports_broken_meeting_templates(tmp_path: Path) -> None:
     problems = "\n".join(check_templates(tmp_path))
     assert "is also used by" in problems and "is not a web link" in problems
     assert "invalid.yaml: name: Field required" in problems
+
+
+async def test_ics_status_follows_the_invitations_and_no_url_is_repeated(bot: Bot) -> None:
+    quiet = await create(bot, local(2026, 3, 10, 9), material="https://www.skolverket.se/ | https://www.skolverket.se/")
+    assert quiet.announced_at is None
+    [file] = await click(bot, "conf:ics", quiet.id, LEAD)
+    [event] = parse_ics(file.content).walk("VEVENT")
+    assert str(event["STATUS"]) == "TENTATIVE"  # the invitations have not been sent
+    description = str(event["DESCRIPTION"])
+    assert description.count("https://www.skolverket.se/") == 1 and "skolverket.se/: https" not in description
+    invited = await create(bot, local(2026, 3, 11, 9), people=["U2"])
+    assert invited.announced_at is not None
+    [file] = await click(bot, "conf:ics", invited.id, "U2")
+    [event] = parse_ics(file.content).walk("VEVENT")
+    assert str(event["STATUS"]) == "CONFIRMED"
+
+
+async def test_a_personal_calendar_feed_follows_moved_and_cancelled_meetings(bot: Bot, db_path: Path) -> None:
+    from aiohttp import ClientSession, web
+
+    from bot.conferences.tables import calendar_feeds
+    from bot.interactions import CommandRequest
+    from bot.runtime import handle_command
+    from bot.web.app import pupil_app
+
+    conf = await create(bot, local(2026, 3, 10, 9), people=["U2"])
+    other = await create(bot, local(2026, 3, 12, 9), people=["U3"])
+    replies = await handle_command(bot, await bot.actor("U2"), CommandRequest(text="kalender"))
+    shown = text(replies[0].message)  # type: ignore[union-attr]
+    found = re.search(r"https?://[^\s\"|>]+/cal/([A-Za-z0-9_-]+)\.ics", shown)
+    assert found is not None and "Outlook" in shown and "Google" in shown
+    token = found.group(1)
+    async with bot.db.read() as conn:
+        stored = (await conn.execute(select(calendar_feeds))).mappings().all()
+    assert [r["user_id"] for r in stored] == ["U2"] and token not in str([dict(r) for r in stored])
+
+    runner = web.AppRunner(pupil_app(bot))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    try:
+        async with ClientSession() as session:
+            async def feed() -> Calendar:
+                async with session.get(f"{base}/cal/{token}.ics") as resp:
+                    assert resp.status == 200 and resp.content_type == "text/calendar"
+                    return parse_ics(await resp.read())
+
+            cal = await feed()
+            assert str(cal["METHOD"]) == "PUBLISH" and str(cal["X-WR-CALNAME"]) == "SAMSYV-träffar"
+            assert [str(e["UID"]) for e in cal.walk("VEVENT")] == [conf.uid]  # only U2's meeting, not U3's
+            await submit(bot, "conf:edit", meeting_values(local(2026, 3, 10, 13), people=["U2"]),
+                         metadata=str(conf.id))
+            [event] = (await feed()).walk("VEVENT")
+            assert event.decoded("DTSTART").hour == 13 and int(event["SEQUENCE"]) == 1
+            await submit(bot, "conf:cancel", {"reason": None}, metadata=str(conf.id))
+            [event] = (await feed()).walk("VEVENT")
+            assert str(event["STATUS"]) == "CANCELLED"
+            async with session.get(f"{base}/cal/{'A' * 32}.ics") as unknown:
+                assert unknown.status == 404
+            # A new address retires the old one.
+            await handle_command(bot, await bot.actor("U2"), CommandRequest(text="kalender"))
+            async with session.get(f"{base}/cal/{token}.ics") as retired:
+                assert retired.status == 404
+    finally:
+        await runner.cleanup()
+    assert other.uid != conf.uid

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -190,7 +191,8 @@ async def test_exports_are_excel_friendly_csv(bot: Bot) -> None:
     data = await export_csv(bot, "unanswered")
     assert data.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][:3] == ["asked_at_utc", "lang", "question"]
+    assert rows[0] == ["frågad", "språk", "fråga", "närmaste artiklar", "skickad till vägledare"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", rows[1][0])  # local time to the minute
     assert rows[1][2] == "vad är lönen för en vikarie på måndag?"
     assert rows[2][2].startswith("'=HYPERLINK(")  # Excel shows the text instead of running a formula
 

@@ -159,7 +159,7 @@ async def test_xlsx_has_a_summary_and_one_sheet_per_question(bot: Bot) -> None:
     header = summary[9]
     assert header == ["fråga_nr", "fråga", "typ", "antal svar", "medel", "median", "andel ja (%)", "fördelning"]
     assert summary[10] == [1, "Hur trygg känner du dig inför gymnasievalet?", "skala 1–5", 6, 3.67, 4, None,
-                           "1: 1 (16.7 %); 2: 0 (0 %); 3: 1 (16.7 %); 4: 2 (33.3 %); 5: 2 (33.3 %)"]
+                           "1: 1 (16,7\u00a0%); 2: 0 (0\u00a0%); 3: 1 (16,7\u00a0%); 4: 2 (33,3\u00a0%); 5: 2 (33,3\u00a0%)"]
     assert summary[11] == [2, "Har du pratat med en vägledare?", "ja/nej"] + [TOO_FEW] * 5
     assert summary[12] == [3, "Vad vill du veta mer om?", "fritext"] + [TOO_FEW] * 5
     groups = summary[14:]
@@ -170,6 +170,9 @@ async def test_xlsx_has_a_summary_and_one_sheet_per_question(bot: Bot) -> None:
     assert first[0] == ["enkät_id", "enkät", "fråga_nr", "fråga", "svar", "tid", "kommun", "skola", "roll"]
     assert sorted(row[4] for row in first[1:]) == [1, 3, 4, 4, 5, 5]  # numbers, so Excel can compute with them
     assert all(row[5] is None and row[6] is None and row[7] is None for row in first[1:])
+    assert book.worksheets[1].freeze_panes == "A2"  # the header row stays in view
+    # Dates and times are date cells with a format, not text.
+    assert book["Sammanfattning"]["B4"].is_date and book["Sammanfattning"]["B4"].number_format == "yyyy-mm-dd hh:mm"
     second = [[c.value for c in row] for row in book.worksheets[2].iter_rows()]
     assert second[1:] == [[TOO_FEW] + [None] * 8]
 
@@ -239,7 +242,7 @@ async def test_small_groups_are_suppressed_in_every_summary(bot: Bot) -> None:
         "json": (await export_file(bot, LEAD_ACTOR, "responses", survey_id, "json")).content.decode(),
         "xlsx": json.dumps([[c.value for c in row] for row in load_workbook(io.BytesIO(
             (await export_file(bot, LEAD_ACTOR, "responses", survey_id, "xlsx")).content))["Sammanfattning"]
-            .iter_rows()], ensure_ascii=False),
+            .iter_rows()], ensure_ascii=False, default=str),
     }
     for name, text in outputs.items():
         assert TOO_FEW in text, name
@@ -304,8 +307,37 @@ async def test_survey_list_and_attendance_exports(bot: Bot) -> None:
     assert rows[0] == ["enkät_id", "enkät", "typ", "anonymitet", "status", "öppnar", "stänger", "svarande",
                        "tillfrågade", "svarsfrekvens_procent", "serie"]
     assert rows[1] == [str(survey_id), "Elevpuls", "enkät", "anonym", "stängd", "2026-02-02 10:00", "2026-02-04 10:00",
-                       "6", "10", "60.0", ""]
+                       "6", "10", "60", ""]
+    # The same attendance format as the meeting's own download: a row per person and meeting.
+
     rows = read_csv((await export_file(bot, LEAD_ACTOR, "conferences")).content)
-    assert rows == [["träff", "start", "typ", "kommun/skola", "status", "tillfrågade", "kommer", "väntelista",
-                     "kanske", "kan inte"],
-                    ["Uppstart", "2026-02-02 10:00", "processträff", "Göteborg", "planerad", "2", "1", "0", "0", "1"]]
+    assert rows[0] == ["Träff", "Start", "Slut", "Typ", "Kommun eller skola", "Status", "Slack-ID", "Svar",
+                       "Plats på väntelistan", "Svarade"]
+    assert [(r[0], r[1], r[6], r[7]) for r in rows[1:]] == [("Uppstart", "2026-02-02 10:00", "U1", "Kommer"),
+                                                            ("Uppstart", "2026-02-02 10:00", "U2", "Kan inte")]
+
+
+def test_xlsx_keeps_formula_text_as_text_without_a_visible_apostrophe() -> None:
+    from openpyxl import Workbook
+
+    from bot.reports.xlsx import Percent, _fit_columns, _row
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    _row(sheet, ["svar", "andel"], bold=True)
+    _row(sheet, ['=HYPERLINK("http://evil.example","klicka")', Percent(57.1)])
+    _row(sheet, [])
+    _row(sheet, ["-1 känns fel", "2026-02-02 10:15"])
+    _fit_columns(sheet)
+    saved = io.BytesIO()
+    book.save(saved)
+    reread = load_workbook(saved).active
+    assert reread is not None
+    cell = reread["A2"]
+    assert cell.value == '=HYPERLINK("http://evil.example","klicka")' and cell.data_type == "s"
+    assert cell.quotePrefix and not str(cell.value).startswith("'")
+    assert reread["B2"].value == pytest.approx(0.571) and reread["B2"].number_format == "0.0%"
+    assert reread["A3"].value is None and reread["A4"].value == "-1 känns fel" and reread["A4"].quotePrefix
+    assert reread["B4"].value == datetime(2026, 2, 2, 10, 15) and reread["B4"].number_format == "yyyy-mm-dd hh:mm"
+    assert 40 < reread.column_dimensions["A"].width <= 60

@@ -101,7 +101,7 @@ def test_cli_exports_lists_questions_and_the_audit_log(cli_db: tuple[str, int], 
     # The questions capability's exports, in the same CSV dialect as every export, now audited.
     assert main(["export", "unanswered", "--out", str(tmp_path / "u.csv")]) == 0
     rows = list(csv.reader(io.StringIO((tmp_path / "u.csv").read_bytes().decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][:3] == ["asked_at_utc", "lang", "question"] and {r[2] for r in rows[1:]} == {"Lönen?", "Uråldrig"}
+    assert rows[0][:3] == ["frågad", "språk", "fråga"] and {r[2] for r in rows[1:]} == {"Lönen?", "Uråldrig"}
     assert main(["export", "feedback"]) == 0
     assert "Vad är prao?" in capsys.readouterr().out
     assert main(["export", "audit", "--out", str(tmp_path / "a.csv")]) == 0

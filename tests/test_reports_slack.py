@@ -54,7 +54,9 @@ async def test_a_lead_gets_exports_by_dm_from_the_command_and_the_menu(slack: Sl
     assert complete.get("channel_id", "").startswith("D"), "the file goes to the lead's DM"
     book = load_workbook(io.BytesIO(content))
     summary = [[c.value for c in row] for row in book["Sammanfattning"].iter_rows()]
-    assert summary[10] == [1, "Har du gjort prao?", "ja/nej", 5, None, None, 80, "Ja: 4 (80 %); Nej: 1 (20 %)"]
+    assert summary[10] == [1, "Har du gjort prao?", "ja/nej", 5, None, None, 0.8,
+                           "Ja: 4 (80\u00a0%); Nej: 1 (20\u00a0%)"]
+    assert book["Sammanfattning"]["G11"].number_format == "0.0%"  # a percentage Excel can compute with
     [reply] = await fake_slack.wait_responses(1)
     assert "Klart! Jag har skickat" in text_of(reply)
 
@@ -96,7 +98,7 @@ async def test_the_report_command_posts_figures_and_sends_the_html(slack: SlackD
     [figures] = await fake_slack.wait_responses(1)
     shown = text_of(figures)
     assert "SAMSYV-rapport 2026-02-01 – 2026-02-28" in shown
-    assert "5 svar, 80 % ja" in shown and "Processträff 3" in shown and "2 inbjudna, 1 kommer" in shown
+    assert "5 svar, 80\u00a0% ja" in shown and "Processträff 3" in shown and "2 inbjudna, 1 kommer" in shown
     await slack.command("rapport 2026-02-31")
     [_, bad] = await fake_slack.wait_responses(2)
     assert '"2026-02-31" är inget datum' in bad["text"]

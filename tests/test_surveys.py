@@ -222,7 +222,7 @@ async def test_the_confirmation_is_ephemeral_and_shows_results_only_when_allowed
     assert "För få svar för att visa" in texts(outcomes)
     outcomes = await handle_action(bot, Actor(user_id="U7"), ActionEvent(
         action="survey:answer", value=f"{survey_id}:{qid}:no", channel="C1"))
-    assert "Ja: █████████ 6 (86 %)" in texts(outcomes)
+    assert "Ja: █████████ 6 (86\u00a0%)" in texts(outcomes)
 
 
 # --- results ----------------------------------------------------------------------------------------

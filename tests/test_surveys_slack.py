@@ -79,7 +79,7 @@ async def test_poll_click_update_close_and_summary(slack: SlackDriver, fake_slac
     await fake_slack.wait_for("files.completeUploadExternal")
     summary = [c for c in fake_slack.of("chat.postMessage") if c["channel"] == LEAD]
     assert summary and "Resultat" in text_of(summary[-1])
-    assert "Tisdag: █████████ 6 (86 %)" in text_of(summary[-1]) and "Torsdag: █ 1 (14 %)" in text_of(summary[-1])
+    assert "Tisdag: █████████ 6 (86\u00a0%)" in text_of(summary[-1]) and "Torsdag: █ 1 (14\u00a0%)" in text_of(summary[-1])
     assert fake_slack.of("files.getUploadURLExternal")[0].get("filename") == f"survey-{survey_id}.png", fake_slack.of("files.getUploadURLExternal")
     assert any(content.startswith(b"\x89PNG") for content in fake_slack.uploads.values())
     # Exactly once: running the due items again sends nothing more.

@@ -32,7 +32,7 @@ from bot.surveys.tables import survey_answers, survey_links
 from bot.ui import Reply
 from bot.users import Actor, Role
 from bot.web.app import PrivateAccessLogger, pupil_app
-from bot.web.security import COOKIE_NAME, respondent_key
+from bot.web.security import CHANGE_COOKIE_NAME, COOKIE_NAME, respondent_key
 from tests.conftest import LEAD, SIGNING_SECRET, SlackDriver, text_of
 from tests.dbscan import every_text_value, sqlite_file
 from tests.fakeslack import FakeSlack
@@ -62,16 +62,9 @@ class Browser:
     headers: dict[str, str] = field(default_factory=dict)
 
     async def open(self, path: str, **headers: str) -> tuple[int, str]:
-        """GET, following our one-hop bounce page the way a browser follows its meta refresh."""
         async with self.session.get(self.base + path, headers=headers or None, allow_redirects=False) as resp:
             status, body = resp.status, await resp.text()
             self.headers = dict(resp.headers)
-        refresh = re.search(r'http-equiv="refresh" content="0;url=([^"]+)"', body)
-        if refresh is not None:
-            next_path = refresh.group(1).replace("&amp;", "&")
-            async with self.session.get(self.base + next_path, headers=headers or None) as resp:
-                status, body = resp.status, await resp.text()
-                self.headers = dict(resp.headers)
         self.last_html = body
         return status, body
 
@@ -86,12 +79,15 @@ class Browser:
             data.append(("csrf", self.csrf()))
         elif csrf is not None:
             data.append(("csrf", csrf))
-        async with self.session.post(self.base + path, data=data) as resp:
+        async with self.session.post(self.base + path, data=data) as resp:  # follows the 303 to /tack
+            self.redirects = [str(h.status) for h in resp.history]
             return resp.status, await resp.text()
 
-    def cookie(self) -> str | None:
+    redirects: list[str] = field(default_factory=list)
+
+    def cookie(self, name: str = COOKIE_NAME) -> str | None:
         for morsel in self.session.cookie_jar:
-            if morsel.key == COOKIE_NAME:
+            if morsel.key == name:
                 return morsel.value
         return None
 
@@ -240,20 +236,15 @@ async def test_the_page_shows_every_question_kind_escaped_and_accessible(
     path = await lead_link(bot, survey_id)
     pupil = browser_factory()
 
-    # First visit from a learning platform: one hop through our own page, no cookie yet.
-    async with pupil.session.get(pupil.base + path) as first:
-        bounce = await first.text()
-        assert first.status == 200 and "Set-Cookie" not in first.headers
-    assert 'http-equiv="refresh"' in bounce and "n=1" in bounce
-
+    # First visit from a learning platform: the form itself sets the cookie (no meta-refresh hop).
     status, page = await pupil.open(path)
-    assert status == 200
+    assert status == 200 and 'http-equiv="refresh"' not in page
     cookie_header = pupil.headers.get("Set-Cookie", "")
-    assert "HttpOnly" in cookie_header and "SameSite=Strict" in cookie_header and "Path=/s/" in cookie_header
+    assert "HttpOnly" in cookie_header and "SameSite=Lax" in cookie_header and "Path=/s/" in cookie_header
     assert pupil.cookie() is not None
     survey = await service.get_survey(bot.db, survey_id)
     scale5, scale10, yesno, single, multi, free = survey.questions
-    assert page.startswith("<!doctype html>") and '<html lang="sv">' in page
+    assert page.startswith("<!doctype html>") and '<html lang="sv" dir="ltr">' in page
     # User-supplied text is escaped everywhere; the only markup is ours.
     assert "<script" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
     assert "<b>" not in page and "&lt;b&gt;Jättemycket&lt;/b&gt;" in page
@@ -273,15 +264,12 @@ async def test_the_page_shows_every_question_kind_escaped_and_accessible(
     assert "src=" not in page.replace("&lt;img src=x", "") and "<link" not in page
     assert "default-src 'none'" in pupil.headers["Content-Security-Policy"]
     assert pupil.headers["Referrer-Policy"] == "no-referrer" and pupil.headers["Cache-Control"] == "no-store"
-    assert 'name="viewport"' in page and "In English" in page
-
-    status, english = await pupil.open(path + "?lang=en")
-    assert status == 200 and '<html lang="en">' in english and "This survey is anonymous." in english
-    assert ">Yes<" in english and "Send my answers" in english
-    status, preferred = await pupil.open(path, **{"Accept-Language": "en-GB,en;q=0.9,sv;q=0.5"})
-    assert '<html lang="en">' in preferred
-    status, swedish = await pupil.open(path, **{"Accept-Language": "sv-SE,sv;q=0.9,en;q=0.8"})
-    assert '<html lang="sv">' in swedish
+    assert 'name="viewport"' in page
+    # A Swedish-only survey stays Swedish in an English browser and offers no other language.
+    status, preferred = await pupil.open(path, **{"Accept-Language": "en-GB,en;q=0.9"})
+    assert '<html lang="sv" dir="ltr">' in preferred and 'class="lang"' not in preferred
+    status, asked = await pupil.open(path + "?lang=en")
+    assert '<html lang="sv" dir="ltr">' in asked and "Den här enkäten är anonym." in asked
 
 
 async def test_posting_without_a_valid_csrf_token_is_refused(
@@ -299,14 +287,14 @@ async def test_posting_without_a_valid_csrf_token_is_refused(
     # A token from another browser is bound to that browser's cookie and does not work here.
     status, _ = await pupil.send(path, full_answers(survey), csrf=other.csrf())
     assert status == 403
-    # Without any cookie (what a cross-site form post gets with SameSite=Strict) it is refused too.
+    # Without any cookie (what a cross-site form post gets with SameSite=Lax) it is refused too.
     async with aiohttp.ClientSession() as stranger:
         async with stranger.post(pupil.base + path, data=[*full_answers(survey), ("csrf", pupil.csrf())]) as resp:
             assert resp.status == 403
     assert await answer_rows(bot, survey_id) == []
 
 
-async def test_answers_are_recorded_and_a_second_post_replaces_the_first(
+async def test_answers_are_recorded_and_the_next_pupil_starts_empty(
         bot: Bot, browser_factory: Callable[[], Browser]) -> None:
     survey_id = await make_survey(bot, anonymity=Anonymity.anonymous)
     path = await lead_link(bot, survey_id)
@@ -314,8 +302,12 @@ async def test_answers_are_recorded_and_a_second_post_replaces_the_first(
     scale5, scale10, yesno, single, multi, free = survey.questions
     pupil = browser_factory()
     await pupil.open(path)
+    first_cookie = pupil.cookie()
     status, thanks = await pupil.send(path, full_answers(survey))
-    assert status == 200 and "Tack för dina svar!" in thanks and "6 av 6" in thanks
+    # Post–redirect–get: the answer's response is a 303 to the thank-you page.
+    assert pupil.redirects == ["303"] and status == 200
+    assert "<h1>Tack!</h1>" in thanks and "6 av 6" in thanks and "Ny elev – börja om" in thanks
+    assert "Ändra mina svar" in thanks and "10 minuter" in thanks
 
     results = await service.results(bot.db, LEAD_ACTOR, survey_id, min_group_size=1)
     by_id = {r.question.id: r for r in results.questions}
@@ -327,14 +319,18 @@ async def test_answers_are_recorded_and_a_second_post_replaces_the_first(
     assert {r["question_id"]: r["value"] for r in rows}[multi.id] == "0,2"
     assert all(r["role"] == "pupil" for r in rows if r["question_id"] != free.id)
 
-    # The same browser again: told it has answered, and the new answers replace the old ones.
-    status, page = await pupil.open(path)
-    assert "Du har redan svarat från den här webbläsaren" in page
-    # The form is prefilled with this browser's answers (what a pupil changes is what gets sent).
+    # Reloading the thank-you page sends nothing again.
+    status, again = await pupil.open(f"{path}/tack?lang=sv&n=6")
+    assert status == 200 and "Tack!" in again and len(await answer_rows(bot, survey_id)) == 6
+
+    # Changing one's answers is an explicit choice (the link on the thank-you page), prefilled.
+    assert pupil.cookie() != first_cookie and pupil.cookie(CHANGE_COOKIE_NAME) == first_cookie
+    status, page = await pupil.open(f"{path}?lang=sv&change=1")
+    assert "Du ändrar svaren du nyss skickade." in page and 'name="change" value="1"' in page
     assert f'name="q{scale5.id}" value="4" checked' in page and "Jag vill bli snickare</textarea>" in page
     assert f'name="q{multi.id}" value="0" checked' in page and f'name="q{multi.id}" value="1">' in page
     second = [(name, value) for name, value in full_answers(survey, scale="1", pick="0", text="")
-              if name != f"q{multi.id}"]
+              if name != f"q{multi.id}"] + [("change", "1")]
     status, _ = await pupil.send(path, second)
     assert status == 200
     rows = await answer_rows(bot, survey_id)
@@ -344,11 +340,119 @@ async def test_answers_are_recorded_and_a_second_post_replaces_the_first(
     assert multi.id not in per_question and free.id not in per_question
     assert (await service.get_survey(bot.db, survey_id)).respondent_count == 1
 
-    # A second browser is a second respondent.
-    friend = browser_factory()
-    await friend.open(path)
-    assert (await friend.send(path, full_answers(survey)))[0] == 200
+    # The next pupil on the same device ("Ny elev – börja om", or the link opened again) sees an empty
+    # form with a fresh id, and that closes the last pupil's change window.
+    status, page = await pupil.open(f"{path}?lang=sv&new=1")
+    assert " checked" not in page and "Jag vill bli snickare" not in page
+    assert pupil.cookie(CHANGE_COOKIE_NAME) in (None, "")
+    status, page = await pupil.open(f"{path}?lang=sv&change=1")
+    assert "Du ändrar" not in page and " checked" not in page
+    assert (await pupil.send(path, full_answers(survey)))[0] == 200
     assert (await service.get_survey(bot.db, survey_id)).respondent_count == 2
+    # Another device cannot use the change link.
+    friend = browser_factory()
+    status, page = await friend.open(f"{path}?change=1")
+    assert " checked" not in page and "Du ändrar" not in page
+
+
+async def test_a_link_takes_at_most_its_answers_and_one_time_codes_once(
+        bot: Bot, browser_factory: Callable[[], Browser]) -> None:
+    from bot.surveys.links import link_url, web_answers
+
+    survey_id = await make_survey(bot, title="Puls 7B")
+    survey = await service.get_survey(bot.db, survey_id)
+    created = await create_link(bot.db, LEAD_ACTOR, survey_id, bot.clock.now(), max_answers=2, code_count=3)
+    assert len(created.codes) == 3 and len(set(created.codes)) == 3
+    path = link_url("", created.token)
+    pupil = browser_factory()
+    status, page = await pupil.open(path)
+    assert 'name="code"' in page and "Din elevkod" in page
+    status, page = await pupil.send(path, full_answers(survey))  # no code
+    assert status == 400 and "Koden fungerar inte" in page
+    status, page = await pupil.send(path, [*full_answers(survey), ("code", "ZZZZZZ")])
+    assert status == 400
+    assert (await pupil.send(path, [*full_answers(survey), ("code", created.codes[0].lower())]))[0] == 200
+    await pupil.open(path)
+    status, page = await pupil.send(path, [*full_answers(survey), ("code", created.codes[0])])  # used up
+    assert status == 400 and "redan använts" in page
+    assert (await pupil.send(path, [*full_answers(survey), ("code", created.codes[1])]))[0] == 200
+    # Two answers: the link is full, however many codes are left.
+    status, page = await pupil.open(path)
+    assert status == 403 and "Enkäten är full" in page
+    assert (await service.get_survey(bot.db, survey_id)).respondent_count == 2
+    assert (await web_answers(bot.db, survey_id)).model_dump() == {"total": 2, "without_code": 0}
+    # A plain link counts its answers as "without a code"; codes are stored only as hashes.
+    plain = await lead_link(bot, survey_id)
+    other = browser_factory()
+    await other.open(plain)
+    assert (await other.send(plain, full_answers(survey)))[0] == 200
+    assert (await web_answers(bot.db, survey_id)).model_dump() == {"total": 3, "without_code": 1}
+    from bot.surveys.tables import survey_link_codes
+
+    async with bot.db.read() as conn:
+        stored = (await conn.execute(select(survey_link_codes.c.code_hash))).scalars().all()
+    assert len(stored) == 3 and not set(created.codes) & set(stored)
+    # The report counts web answers apart from the people asked in Slack: the rate never passes 100 %.
+    from bot.surveys import records as data
+
+    async with bot.db.read() as conn:
+        [info] = await data.list_surveys(conn, survey_id=survey_id)
+    assert (info.web_answers, info.web_without_code, info.respondent_count) == (3, 1, 3)
+    assert info.answer_rate in (None, 0.0)
+    assert info.model_copy(update={"invited": 1, "respondent_count": 9, "web_answers": 1}).answer_rate == 100.0
+    results = await handle_command(bot, LEAD_ACTOR, CommandRequest(text=f"resultat {survey_id}"))
+    assert "Webbsvar: 3, varav 1 utan elevkod." in reply_text(results)
+
+
+async def test_a_translated_survey_offers_its_languages_and_arabic_is_right_to_left(
+        bot: Bot, browser_factory: Callable[[], Browser]) -> None:
+    from bot.surveys.models import QuestionText
+
+    draft = SurveyDraft(title="Framtiden", title_translations={"ar": "المستقبل"}, lang="sv",
+                        audience=Audience(channels=["C1"]), questions=[
+                            QuestionDraft(kind=QuestionKind.yesno, text="Har du haft prao?", translations={
+                                "ar": QuestionText(text="هل قمت بالتدريب العملي؟")})])
+    survey_id = await service.create_survey(bot.db, LEAD_ACTOR, draft, bot.clock.now())
+    await delivery.open_survey(bot, survey_id, bot.clock.now())
+    path = await lead_link(bot, survey_id)
+    pupil = browser_factory()
+    status, page = await pupil.open(path)
+    assert '<html lang="sv" dir="ltr">' in page and 'lang="ar" hreflang="ar" dir="rtl">العربية</a>' in page
+    assert "Svenska" in page and "English" not in page  # only the languages the survey has
+    status, arabic = await pupil.open(path + "?lang=ar")
+    assert '<html lang="ar" dir="rtl">' in arabic and "المستقبل" in arabic and "هل قمت بالتدريب العملي؟" in arabic
+    assert "أرسل إجاباتي" in arabic and ">نعم<" in arabic
+    survey = await service.get_survey(bot.db, survey_id)
+    status, thanks = await pupil.send(path, [(f"q{survey.questions[0].id}", "yes"), ("lang", "ar")])
+    assert status == 200 and '<html lang="ar" dir="rtl">' in thanks and "شكرًا!" in thanks
+
+
+async def test_results_are_shown_after_sending_only_when_the_lead_chose_it(
+        bot: Bot, browser_factory: Callable[[], Browser]) -> None:
+    draft = SurveyDraft(title="Puls", show_results=True, audience=Audience(channels=["C1"]), questions=[
+        QuestionDraft(kind=QuestionKind.yesno, text="Har du haft prao?"),
+        QuestionDraft(kind=QuestionKind.text, text="Något mer?")])
+    survey_id = await service.create_survey(bot.db, LEAD_ACTOR, draft, bot.clock.now())
+    await delivery.open_survey(bot, survey_id, bot.clock.now())
+    path = await lead_link(bot, survey_id)
+    survey = await service.get_survey(bot.db, survey_id)
+    yesno, free = survey.questions
+    pupil = browser_factory()
+    pages_seen = []
+    for index in range(bot.settings.min_group_size_pupils):
+        await pupil.open(path)
+        status, page = await pupil.send(path, [(f"q{yesno.id}", "yes" if index else "no"),
+                                               (f"q{free.id}", f"hemligt {index}"), ("lang", "sv")])
+        pages_seen.append(page)
+    assert "Så här har alla svarat hittills" in pages_seen[0] and "För få svar än" in pages_seen[0]
+    last = pages_seen[-1]
+    assert "86\u00a0%" in last and "<progress" in last and "hemligt" not in last  # never free text
+    hidden = await make_survey(bot, title="Dold")
+    hidden_path = await lead_link(bot, hidden)
+    await pupil.open(hidden_path)
+    hidden_survey = await service.get_survey(bot.db, hidden)
+    _status, page = await pupil.send(hidden_path, full_answers(hidden_survey))
+    assert "Så här har alla svarat" not in page
 
 
 async def test_bad_answers_are_shown_next_to_their_question_and_nothing_is_stored(
@@ -442,10 +546,11 @@ async def test_an_anonymous_survey_keeps_no_trace_of_the_browser_after_close(
     for index, pupil in enumerate(pupils):
         await pupil.open(path)
         assert (await pupil.send(path, full_answers(survey, scale=str(1 + index), text=f"svar {index}")))[0] == 200
-    assert (await pupils[0].send(path, full_answers(survey, scale="5")))[0] == 200  # changed, still one
-    cookies = [p.cookie() for p in pupils]
+    await pupils[0].open(f"{path}?change=1")
+    assert (await pupils[0].send(path, [*full_answers(survey, scale="5"), ("change", "1")]))[0] == 200  # still one
+    cookies = [p.cookie(CHANGE_COOKIE_NAME) for p in pupils] + [p.cookie() for p in pupils]
     assert all(cookies)
-    needles = [c for c in cookies if c] + [respondent_key(c) for c in cookies if c]
+    needles = [c for c in cookies if c] + [respondent_key(c, survey_id) for c in cookies if c]
     rows = await answer_rows(bot, survey_id)
     assert len(rows) == 4 * 6 and all(r["user_id"] is None and r["school"] is None for r in rows)
     # Even while open, neither the cookie nor the key derived from it is stored anywhere.
@@ -485,7 +590,10 @@ async def test_the_rate_limit_stops_form_spam_from_one_address(bot: Bot) -> None
             pupil = Browser(f"http://127.0.0.1:{port}", session)
             await pupil.open(path)
             survey = await service.get_survey(bot.db, survey_id)
-            statuses = [(await pupil.send(path, full_answers(survey)))[0] for _ in range(5)]
+            statuses = []
+            for _ in range(5):
+                await pupil.open(path)  # each answer gives the next pupil a fresh id and form
+                statuses.append((await pupil.send(path, full_answers(survey)))[0])
     finally:
         await runner.cleanup()
     assert statuses == [200, 200, 200, 429, 429]
@@ -576,12 +684,38 @@ async def test_a_confidential_survey_stores_a_hash_of_the_browser_never_its_cook
     survey = await service.get_survey(bot.db, survey_id)
     pupil = browser_factory()
     status, page = await pupil.open(path)
-    assert "Du svarar utan namn." in page and "slumpkod" in page
+    assert "Du svarar utan namn." in page
     assert (await pupil.send(path, full_answers(survey)))[0] == 200
-    cookie = pupil.cookie()
+    cookie = pupil.cookie(CHANGE_COOKIE_NAME)
     assert cookie is not None
     rows = await answer_rows(bot, survey_id)
-    assert {r["user_id"] for r in rows} == {respondent_key(cookie)}
+    # A pseudonym per survey: the same browser in another survey would get another key.
+    assert {r["user_id"] for r in rows} == {respondent_key(cookie, survey_id)}
+    assert respondent_key(cookie, survey_id) != respondent_key(cookie, survey_id + 1)
     assert not [v for v in await every_text_value(bot.db) if cookie in v[2]]
+    await pupil.open(path)
     status, page = await pupil.send(path, [(f"q{survey.questions[0].id}", "9"), ("lang", "en")])
-    assert status == 400 and "Something needs fixing in question 1." in page
+    assert status == 400 and "Något behöver rättas i fråga 1." in page  # the survey has no English
+
+
+async def test_the_lead_gets_a_qr_code_a_poster_and_a_sheet_of_codes(bot: Bot) -> None:
+    from bot.ui import SendFile
+
+    survey_id = await make_survey(bot, title="Puls 7B")
+    outcomes = await handle_command(bot, LEAD_ACTOR, CommandRequest(text=f"enkät länk {survey_id} max 30 koder 4"))
+    shown = reply_text(outcomes)
+    match = URL.search(shown)
+    assert match is not None and "högst 30 svar" in shown and "4 engångskoder" in shown
+    files = {o.filename.rsplit("-", 1)[-1]: o for o in outcomes if isinstance(o, SendFile)}
+    assert set(files) == {"qr.png", "qr.svg", "affisch.html", "elevkoder.html"}
+    assert files["qr.png"].content.startswith(b"\x89PNG\r\n\x1a\n")
+    assert b"<svg" in files["qr.svg"].content
+    poster = files["affisch.html"].content.decode()
+    assert "@page{size:A4" in poster and match.group(0) in poster and 'role="img"' in poster
+    assert "Puls 7B" in poster and "Den här enkäten är anonym." in poster
+    sheet = files["elevkoder.html"].content.decode()
+    assert sheet.count('class="code"') == 4
+    [row] = await link_rows(bot)
+    assert row["max_answers"] == 30
+    bad = await handle_command(bot, LEAD_ACTOR, CommandRequest(text=f"enkät länk {survey_id} max noll"))
+    assert "/syv enkät länk 12" in reply_text(bad)

@@ -12,6 +12,7 @@ def register(registry: Registry) -> None:
     registry.command("conference", flows.conference_command, min_role=Role.lead, help_key="conf.help.create")
     registry.command("series", flows.series_command, min_role=Role.lead, help_key="conf.help.series")
     registry.command("conferences", flows.list_command, help_key="conf.help.list")
+    registry.command("calendar", flows.calendar_command, help_key="conf.help.calendar")
     registry.home(30, flows.home_section)
 
     registry.action("conf:yes", flows.on_rsvp_yes)

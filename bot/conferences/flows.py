@@ -58,6 +58,18 @@ async def list_command(bot: Bot, actor: Actor, rest: str, request: CommandReques
     return [Reply(message=await list_message(bot, actor))]
 
 
+async def calendar_command(bot: Bot, actor: Actor, rest: str, request: CommandRequest) -> list[Outcome]:
+    """`/syv kalender`: a new personal feed address (shown once; only its hash is stored)."""
+    from bot.conferences.feeds import feed_url, new_feed
+
+    token = await new_feed(bot.db, actor.user_id, bot.clock.now())
+    url = feed_url(bot.settings.public_url, token)
+    title = t(actor.lang, "conf.feed.title")
+    return [Reply(message=Message(text=f"{title}: {esc(url)}", blocks=[
+        Header(text=title), Text(text=esc(url)), Text(text=t(actor.lang, "conf.feed.text")),
+        Context(text=t(actor.lang, "conf.feed.secret"))]))]
+
+
 async def list_message(bot: Bot, actor: Actor) -> Message:
     """The user's upcoming meetings with their answer; a lead sees every upcoming meeting and its counts."""
     async with bot.db.read() as conn:

@@ -73,3 +73,15 @@ conference_messages = Table(
     UniqueConstraint("channel", "ts", name="uq_conference_messages_channel_ts"),
     Index("ix_conference_messages_conference", "conference_id"),
 )
+
+# A person's calendar feed (`/cal/<token>.ics`): only the SHA-256 of the token is stored, one per person.
+calendar_feeds = Table(
+    "calendar_feeds",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(64), nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    utc_column("created_at", nullable=False),
+    UniqueConstraint("token_hash", name="uq_calendar_feeds_token_hash"),
+    UniqueConstraint("user_id", name="uq_calendar_feeds_user_id"),
+)

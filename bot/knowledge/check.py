@@ -11,6 +11,7 @@ from bot.i18n import load_locale_files, placeholders
 from bot.knowledge.loader import Problem, load_knowledge_base
 from bot.knowledge.review import review_problems
 from bot.schoolyear import check_templates as check_calendars
+from bot.settings import WEB_LANGUAGES
 from bot.surveys.templates import check_templates as check_surveys
 
 
@@ -27,6 +28,18 @@ def check_locales(locale_dir: Path) -> list[Problem]:
             problems.append(Problem(str(locale_dir), 1, "error",
                                     f"key '{key}' has placeholders {sorted(placeholders(sv[key]))} in Swedish "
                                     f"but {sorted(placeholders(en[key]))} in English"))
+    web_keys = {key for key in sv if key.startswith("web.page.") or key.startswith("web.mode.")}
+    for lang in WEB_LANGUAGES:
+        if lang in ("sv", "en"):
+            continue
+        own = catalog.get(lang, {})
+        for key in sorted(web_keys - set(own)):
+            problems.append(Problem(str(locale_dir / lang / "web.yaml"), 1, "error", f"key '{key}' is missing"))
+        for key in sorted(web_keys & set(own)):
+            if placeholders(sv[key]) != placeholders(own[key]):
+                problems.append(Problem(str(locale_dir / lang / "web.yaml"), 1, "error",
+                                        f"key '{key}' has placeholders {sorted(placeholders(own[key]))}, "
+                                        f"Swedish has {sorted(placeholders(sv[key]))}"))
     return problems
 
 

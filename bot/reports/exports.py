@@ -246,19 +246,21 @@ async def surveys_export(bot: Bot, actor: Actor, fmt: str = "csv") -> ExportFile
 
 
 async def conferences_export(bot: Bot, actor: Actor) -> ExportFile:
-    """Attendance per meeting: invited and every kind of answer (exact numbers, as the funder asks)."""
+    """Attendance for every meeting in the one attendance format (bot.conferences.exports): a row per
+    person and meeting, which a pivot table turns into the funder's totals."""
+    from bot.conferences import service as conference_service
+    from bot.conferences.exports import attendance_csv
+
     await require_lead_logged(bot, actor, "export.conferences")
     async with bot.db.read() as conn:
-        meetings = await data.list_meetings(conn)
+        every = await conference_service.all_conferences(conn)
+        attendance = [(conf, await conference_service.attendees(conn, conf.id)) for conf in every]
     lang, tz = actor.lang, bot.settings.tz
-    columns = ["meeting", "start", "kind", "unit", "status", "invited", "yes", "waitlist", "maybe", "no"]
-    rows = [[m.title, _local(m.start_at, tz), t(lang, f"report.meeting_kind.{m.kind}"), m.unit or "",
-             t(lang, f"report.meeting_status.{m.status}"), m.invited, m.yes, m.waitlist, m.maybe, m.no]
-            for m in meetings]
-    content = csv_bytes([t(lang, f"report.col.{c}") for c in columns], rows)
-    await record(bot, actor, "export.conferences", rows=len(rows))
+    content = attendance_csv(attendance, lang, tz)
+    count = sum(max(1, len(people)) for _, people in attendance)
+    await record(bot, actor, "export.conferences", rows=count)
     return ExportFile(filename=f"{t(lang, 'report.file.conferences')}.csv", content=content,
-                      title=t(lang, "report.title.conferences"), rows=len(rows))
+                      title=t(lang, "report.title.conferences"), rows=count)
 
 
 async def questions_export(bot: Bot, actor: Actor, what: str) -> ExportFile:
@@ -266,7 +268,7 @@ async def questions_export(bot: Bot, actor: Actor, what: str) -> ExportFile:
     await require_lead_logged(bot, actor, f"export.{what}")
     from bot.questions.exports import export_csv
 
-    content = await export_csv(bot, what)
+    content = await export_csv(bot, what, actor.lang)
     rows = max(0, content.decode("utf-8-sig").count("\n") - 1)
     await record(bot, actor, f"export.{what}", rows=rows)
     return ExportFile(filename=f"{t(actor.lang, f'report.file.{what}')}.csv", content=content,

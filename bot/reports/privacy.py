@@ -35,7 +35,13 @@ from pydantic import BaseModel
 from sqlalchemy import JSON, String, Table, Text, and_, cast, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.conferences.tables import conference_invitees, conference_messages, conference_rsvps, conferences
+from bot.conferences.tables import (
+    calendar_feeds,
+    conference_invitees,
+    conference_messages,
+    conference_rsvps,
+    conferences,
+)
 from bot.db.engine import as_utc, sqlite_path
 from bot.db.erasure import erase_deleted
 from bot.db.schema import audit_log, due_items, metadata, users
@@ -287,6 +293,7 @@ async def forget(bot: Bot, actor: Actor, user_id: str) -> ForgetResult:
         for statement in (
             delete(users).where(users.c.user_id == user_id),
             delete(conference_invitees).where(conference_invitees.c.user_id == user_id),
+            delete(calendar_feeds).where(calendar_feeds.c.user_id == user_id),  # the feed address dies too
             delete(conference_rsvps).where(and_(conference_rsvps.c.user_id == user_id,
                                                 conference_rsvps.c.conference_id.in_(upcoming))),
             update(conference_rsvps).where(conference_rsvps.c.user_id == user_id).values(user_id=pseudonym),

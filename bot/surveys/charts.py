@@ -1,31 +1,19 @@
-"""Bar charts of survey results as PNG, drawn with matplotlib's Agg backend (no display, no pyplot
-global state, so it is safe in a server and in a worker thread)."""
+"""A survey's results as chart panels (drawn by bot.charts, the one charting module): option names in
+full, scale ends labelled from the question ("1 – Inte alls"), a note when several answers were
+allowed and the group-size note where the results keep bars back.
+
+Only what `SurveyResults` shows is drawn: bot.disclosure, through the results module, decides what may
+be revealed."""
 
 from __future__ import annotations
 
 import asyncio
-import io
-import textwrap
 
+from bot.charts import ChartBar, Panel, panels_png
+from bot.formatting import number
 from bot.i18n import t
-from bot.surveys.models import QuestionKind
+from bot.surveys.models import Question, QuestionKind
 from bot.surveys.results import QuestionResult, SurveyResults
-
-BAR_COLOR = "#2a6f97"
-
-
-def _labels(result: QuestionResult, lang: str) -> list[str]:
-    question = result.question
-    own = question.localized(lang)
-    labels: list[str] = []
-    for bar in result.bars:
-        if question.kind == QuestionKind.yesno:
-            labels.append(t(lang, f"surveys.{bar.value}"))
-        elif question.kind.has_options:
-            labels.append(textwrap.shorten(own.options[int(bar.value)], 40, placeholder="…"))
-        else:
-            labels.append(bar.value)
-    return labels
 
 
 def _plain(text: str) -> str:
@@ -33,47 +21,44 @@ def _plain(text: str) -> str:
     return text.replace("*", "").strip("_")
 
 
-def chart_png(results: SurveyResults, lang: str) -> bytes:
-    """One horizontal bar chart per question with numbers; hidden and free-text questions get a note."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # imported late: keeps start-up fast
-    from matplotlib.figure import Figure
+def value_label(question: Question, value: str, lang: str) -> str:
+    """A stored value as the chart shows it: 'Ja', an option's full words, '1 – Inte alls'."""
+    own = question.localized(lang)
+    if question.kind == QuestionKind.yesno:
+        return t(lang, f"surveys.{value}")
+    if question.kind.has_options:
+        return own.options[int(value)] if value.isdigit() and int(value) < len(own.options) else value
+    if question.kind.is_scale:
+        values = [str(v) for v in question.kind.scale_values()]
+        end = own.low_label if value == values[0] else own.high_label if value == values[-1] else None
+        return f"{value} – {end}" if end else value
+    return value
 
-    shown = list(results.questions)
-    heights = [max(1.4, 0.38 * max(len(r.bars), 2) + 0.9) for r in shown]
-    figure = Figure(figsize=(8, sum(heights) + 0.6), dpi=100, layout="constrained")  # room for every title
-    FigureCanvasAgg(figure)
+
+def question_panel(result: QuestionResult, lang: str, min_group_size: int) -> Panel:
+    """One question's panel; `min_group_size` is the threshold the results were decided with."""
+    question = result.question
+    title = f"{question.position + 1}. {question.localized(lang).text}"
+    if result.hidden:
+        return Panel(title=title, note=t(lang, "surveys.chart.group_note", min=min_group_size))
+    if question.kind == QuestionKind.text or not result.bars:
+        return Panel(title=title, note=_plain(t(lang, "surveys.chart.text_answers", count=result.n)))
+    footnotes = []
+    if result.mean is not None:
+        footnotes.append(t(lang, "surveys.chart.mean", mean=number(lang, result.mean)))
+    if question.kind == QuestionKind.multi:
+        footnotes.append(t(lang, "surveys.chart.multi_note"))
+    bars = [ChartBar(label=value_label(question, bar.value, lang), count=bar.count, percent=bar.percent)
+            for bar in result.bars]
+    return Panel(title=title, bars=bars, footnotes=footnotes)
+
+
+def chart_png(results: SurveyResults, lang: str) -> bytes:
+    """The whole survey; the count in the title only when the disclosure rules let it be shown."""
     title = results.survey.title_in(lang)
-    heading = title if results.respondent_count is None else f"{title} (n = {results.respondent_count})"
-    figure.suptitle(textwrap.shorten(heading, 90, placeholder="…"),
-                    fontsize=12, fontweight="bold")
-    grid = figure.add_gridspec(len(shown), 1, height_ratios=heights)
-    for index, result in enumerate(shown):
-        axes = figure.add_subplot(grid[index, 0])
-        heading = textwrap.fill(f"{result.question.position + 1}. {result.question.localized(lang).text}", 80)
-        axes.set_title(heading, fontsize=9, loc="left")
-        if result.hidden or result.question.kind == QuestionKind.text or not result.bars:
-            note = (t(lang, "surveys.results.too_few") if result.hidden
-                    else t(lang, "surveys.chart.text_answers", count=result.n))
-            axes.text(0.0, 0.5, _plain(note), fontsize=9, va="center")
-            axes.set_axis_off()
-            continue
-        labels = _labels(result, lang)
-        counts = [bar.count for bar in result.bars]
-        positions = list(range(len(counts)))
-        axes.barh(positions, counts, color=BAR_COLOR)
-        axes.set_yticks(positions, labels=labels, fontsize=8)
-        axes.invert_yaxis()
-        axes.set_xlim(0, max(counts + [1]) * 1.25)
-        axes.tick_params(axis="x", labelsize=8)
-        for position, bar in zip(positions, result.bars, strict=True):
-            axes.text(bar.count, position, f" {bar.count} ({round(bar.percent)} %)", va="center", fontsize=8)
-        if result.mean is not None:
-            axes.set_xlabel(t(lang, "surveys.chart.mean", mean=f"{result.mean:.1f}"), fontsize=8)
-        for side in ("top", "right"):
-            axes.spines[side].set_visible(False)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", bbox_inches="tight")
-    return buffer.getvalue()
+    if results.respondent_count is not None:
+        title = f"{title} (n = {results.respondent_count})"
+    return panels_png(title, [question_panel(r, lang, results.min_group_size) for r in results.questions], lang)
 
 
 async def render_chart(results: SurveyResults, lang: str) -> bytes:

@@ -20,6 +20,7 @@ from bot.scheduler import schedule
 from bot.schoolyear import school_calendar
 from bot.surveys import service
 from bot.surveys.charts import render_chart
+from bot.surveys.links import web_answers
 from bot.surveys.models import Audience, Status, Survey
 from bot.surveys.tables import survey_messages
 from bot.surveys.views import channel_message, dm_message, results_message
@@ -157,7 +158,8 @@ async def send_summary(bot: Bot, survey_id: int) -> None:
     results = await service.results(bot.db, None, survey_id, bot.settings.min_group_size,
                                     bot.settings.min_group_size_pupils)
     lead = await bot.actor(survey.created_by)
-    await bot.messenger.dm(lead.user_id, results_message(results, lead.lang, bot.settings.tz))
+    web = await web_answers(bot.db, survey_id)
+    await bot.messenger.dm(lead.user_id, results_message(results, lead.lang, bot.settings.tz, web=web))
     png = await render_chart(results, lead.lang)
     await bot.messenger.upload(lead.user_id, chart_filename(survey), png, survey.title_in(lead.lang))
 

@@ -21,6 +21,7 @@ from bot.interactions import ActionEvent, CommandRequest, FormSubmission
 from bot.schoolyear import holiday_note, school_calendar
 from bot.surveys import delivery, link_flows, service
 from bot.surveys.charts import render_chart
+from bot.surveys.links import web_answers
 from bot.surveys.models import (
     MAX_TITLE,
     Anonymity,
@@ -320,7 +321,8 @@ async def results_outcomes(bot: Bot, actor: Actor, survey_id: int) -> list[Outco
     results = await service.results(bot.db, actor, survey_id, bot.settings.min_group_size,
                                     bot.settings.min_group_size_pupils)
     png = await render_chart(results, actor.lang)
-    return [Reply(message=results_message(results, actor.lang, bot.settings.tz)),
+    web = await web_answers(bot.db, survey_id)
+    return [Reply(message=results_message(results, actor.lang, bot.settings.tz, web=web)),
             SendFile(filename=delivery.chart_filename(results.survey), content=png,
                      title=results.survey.title_in(actor.lang))]
 

@@ -31,6 +31,8 @@ class QuestionInfo(BaseModel):
     kind: str  # scale5 | scale10 | yesno | single | multi | text
     text: str
     options: list[str] = Field(default_factory=list)
+    low_label: str | None = None  # a scale's end labels ("Inte alls", "Jättemycket")
+    high_label: str | None = None
 
     @property
     def is_scale(self) -> bool:
@@ -57,13 +59,18 @@ class SurveyInfo(BaseModel):
     invited: int | None = None  # people asked, where known
     created_by: str
     has_pupil_link: bool = False  # a pupils' web link: the audience includes pupils
+    web_answers: int = 0  # answers through pupils' links: not among `invited`, so not in the rate
+    web_without_code: int = 0
     questions: list[QuestionInfo] = Field(default_factory=list)
 
     @property
     def answer_rate(self) -> float | None:
+        """Of the people asked in Slack, the share who answered; web answers are counted apart (nobody
+        knows how many pupils got the link), so the rate never exceeds 100 %."""
         if not self.invited:
             return None
-        return round(100.0 * self.respondent_count / self.invited, 1)
+        asked_and_answered = max(0, self.respondent_count - self.web_answers)
+        return min(100.0, round(100.0 * asked_and_answered / self.invited, 1))
 
 
 class AnswerInfo(BaseModel):
@@ -97,7 +104,8 @@ async def _questions(conn: AsyncConnection, survey_ids: list[int]) -> dict[int, 
                                          survey_questions.c.id))).mappings().all()
     for row in rows:
         found[row["survey_id"]].append(QuestionInfo(id=row["id"], position=row["position"], kind=row["kind"],
-                                                    text=row["text"], options=list(row["options"] or [])))
+                                                    text=row["text"], options=list(row["options"] or []),
+                                                    low_label=row["low_label"], high_label=row["high_label"]))
     return found
 
 
@@ -116,19 +124,25 @@ async def list_surveys(conn: AsyncConnection, since: datetime | None = None,
     questions = await _questions(conn, ids)
     audience_counts: dict[int, int] = {}
     linked: set[int] = set()
+    web: dict[int, tuple[int, int]] = {}
     if ids:
         counted = await conn.execute(select(survey_audience.c.survey_id, func.count()).where(
             survey_audience.c.survey_id.in_(ids)).group_by(survey_audience.c.survey_id))
         audience_counts = {sid: int(n) for sid, n in counted.all()}
         linked = set((await conn.execute(select(survey_links.c.survey_id).where(
             survey_links.c.survey_id.in_(ids)))).scalars().all())
+        web = {sid: (int(total or 0), int(without or 0)) for sid, total, without in (await conn.execute(
+            select(survey_links.c.survey_id, func.sum(survey_links.c.answer_count),
+                   func.sum(survey_links.c.answers_without_code)).where(survey_links.c.survey_id.in_(ids))
+            .group_by(survey_links.c.survey_id))).all()}
     return [SurveyInfo(
         id=row["id"], series_id=row["series_id"], kind=row["kind"], title=row["title"], lang=row["lang"],
         anonymity=row["anonymity"], status=row["status"], opens_at=as_utc(row["opens_at"]),
         closes_at=_opt(row["closes_at"]), closed_at=_opt(row["closed_at"]),
         respondent_count=int(row["respondent_count"] or 0),
         invited=_invited(row["audience"], audience_counts.get(row["id"], 0)), created_by=row["created_by"],
-        has_pupil_link=row["id"] in linked, questions=questions[row["id"]]) for row in rows]
+        has_pupil_link=row["id"] in linked, web_answers=web.get(row["id"], (0, 0))[0],
+        web_without_code=web.get(row["id"], (0, 0))[1], questions=questions[row["id"]]) for row in rows]
 
 
 async def load_survey(conn: AsyncConnection, survey_id: int) -> SurveyInfo | None:

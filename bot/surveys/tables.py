@@ -30,6 +30,9 @@ survey_messages     Where the survey was posted (channel messages get live count
 survey_links        One row per pupil web link a lead created for a survey. `token_hash` is the SHA-256
                     (hex) of the random token in the URL; the token itself is shown to the lead once and
                     never stored. `revoked_at` set: the link answers 404. `created_by` is the lead's id.
+                    `max_answers` caps new answers through the link; `answer_count` counts them and
+                    `answers_without_code` those sent without a one-time pupil code.
+survey_link_codes   One-time pupil codes of a link (SHA-256 of the code); `used_at` once it was used.
 """
 
 from __future__ import annotations
@@ -169,10 +172,22 @@ survey_links = Table(
     Column("created_by", String(64), nullable=False),
     utc_column("created_at", nullable=False),
     utc_column("revoked_at"),
+    Column("max_answers", Integer, nullable=True),
+    Column("answer_count", Integer, nullable=False, server_default="0"),
+    Column("answers_without_code", Integer, nullable=False, server_default="0"),
     UniqueConstraint("token_hash", name="uq_survey_links_token_hash"),
     Index("ix_survey_links_survey_id", "survey_id"),
 )
 
+survey_link_codes = Table(
+    "survey_link_codes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("link_id", Integer, ForeignKey("survey_links.id", ondelete="CASCADE"), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    utc_column("used_at"),
+    UniqueConstraint("link_id", "code_hash", name="uq_survey_link_codes_link_code"),
+)
 
 def live_respondent_count() -> ColumnElement[int]:
     """How many have answered a survey, counted from `survey_respondents` (for an UPDATE at close)."""

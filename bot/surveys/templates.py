@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.settings import LANGUAGES
+from bot.settings import LANGUAGES, WEB_LANGUAGES
 from bot.surveys.models import (
     MAX_TITLE,
     Anonymity,
@@ -33,7 +33,7 @@ def _both_languages(value: dict[str, Any]) -> dict[str, Any]:
     missing = [lang for lang in LANGUAGES if lang not in value]
     if missing:
         raise ValueError(f"missing language(s): {', '.join(missing)}")
-    extra = [lang for lang in value if lang not in LANGUAGES]
+    extra = [lang for lang in value if lang not in WEB_LANGUAGES]
     if extra:
         raise ValueError(f"unknown language(s): {', '.join(extra)}")
     return value
@@ -64,13 +64,16 @@ class TemplateQuestion(BaseModel):
         return value
 
     def text_in(self, lang: str) -> QuestionText:
-        return QuestionText(text=self.text[lang], options=self.options.get(lang, []),
-                            low_label=(self.low_label or {}).get(lang),
-                            high_label=(self.high_label or {}).get(lang))
+        """The question in `lang`; options and end labels fall back to Swedish where not translated."""
+        return QuestionText(text=self.text[lang], options=self.options.get(lang, self.options.get("sv", [])),
+                            low_label=(self.low_label or {}).get(lang, (self.low_label or {}).get("sv")),
+                            high_label=(self.high_label or {}).get(lang, (self.high_label or {}).get("sv")))
 
     def draft(self, lang: str) -> QuestionDraft:
         own = self.text_in(lang)
-        others = {other: self.text_in(other) for other in LANGUAGES if other != lang}
+        # Slack shows sv and en; the pupils' page also any of its languages the template translates.
+        others = {other: self.text_in(other) for other in WEB_LANGUAGES
+                  if other != lang and other in self.text}
         return QuestionDraft(kind=self.kind, text=own.text, options=own.options, low_label=own.low_label,
                              high_label=own.high_label, translations=others)
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import formatting
 from bot.i18n import t
+from bot.surveys.links import WebAnswers
 from bot.surveys.models import (
     MAX_QUESTIONS,
     MAX_TEXT_ANSWER,
@@ -46,12 +48,12 @@ MAX_TEXTS_SHOWN = 20
 # --- small pieces -----------------------------------------------------------------------------------
 
 def number(value: float, lang: str) -> str:
-    text = f"{value:.1f}".removesuffix(".0") if value != int(value) else str(int(value))
-    return text.replace(".", ",") if lang == "sv" else text
+    """Through bot.formatting, the one number formatter ('3,4' in Swedish, '3.4' in English)."""
+    return formatting.number(lang, value)
 
 
 def percent(value: float, lang: str) -> str:
-    return t(lang, "surveys.results.percent", value=number(round(value), lang))
+    return formatting.percent(lang, value)
 
 
 def anonymity_note(survey: Survey, lang: str) -> str:
@@ -279,7 +281,9 @@ def question_result_text(result: QuestionResult, lang: str, with_groups: bool = 
     return "\n".join(lines)
 
 
-def results_message(results: SurveyResults, lang: str, tz: Any, with_controls: bool = True) -> Message:
+def results_message(results: SurveyResults, lang: str, tz: Any, with_controls: bool = True,
+                    web: WebAnswers | None = None) -> Message:
+    """The results; `web` says how many answers came through pupils' links and how many without a code."""
     survey = results.survey
     title = survey.title_in(lang)
     header = t(lang, "surveys.results.title", title=esc(clip(title, 100)))
@@ -289,6 +293,8 @@ def results_message(results: SurveyResults, lang: str, tz: Any, with_controls: b
                        mode=t(lang, f"surveys.anonymity.{survey.anonymity.value}.name"),
                        status=status_line(survey, lang, tz, results.min_group_size))),
     ]
+    if web is not None and web.total:
+        blocks.append(Context(text=t(lang, "web.link.web_answers", total=web.total, without_code=web.without_code)))
     total = len(results.questions)
     for result in results.questions:
         blocks.append(Text(text=question_result_text(result, lang, tz=tz, total=total)))

@@ -2,9 +2,13 @@
 token bound to it, a rate limit per link and address shared by all instances (bot/web/ratelimit.py)
 and a cap on the request body.
 
-The respondent id lives in an HttpOnly, SameSite=Strict cookie. The core never sees it: it gets
-`respondent_key(cookie)`, a one-way hash, so even a confidential survey stores no value that would
-let someone act as that browser. Anonymous surveys store not even that (the core's keyed hash,
+The respondent id lives in an HttpOnly, SameSite=Lax cookie (Lax so that the first visit from a
+learning platform already carries it: no bounce page; every POST still needs the CSRF token). The core
+never sees it: it gets `respondent_key(cookie, survey_id)`, a one-way hash per survey, so even a
+confidential survey stores no value that would let someone act as that browser, and two surveys'
+pseudonyms cannot be matched. After each answer the browser gets a fresh id (the next pupil on a shared
+device starts empty); the id just used stays, for CHANGE_WINDOW only, in a second cookie that lets the
+same pupil choose to change their answers. Anonymous surveys store not even that (the core's keyed hash,
 deleted at close, is all that links a browser to its answers while the survey is open).
 """
 
@@ -22,7 +26,9 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 COOKIE_NAME = "samsyv_respondent"
 COOKIE_PATH = "/s/"
-COOKIE_MAX_AGE = 180 * 24 * 3600  # a school term or two: long enough to change answers, not forever
+COOKIE_MAX_AGE = 24 * 3600  # only while a pupil answers: a fresh id follows every answer anyway
+CHANGE_COOKIE_NAME = "samsyv_change"
+CHANGE_WINDOW_MINUTES = 10  # "Ändra mina svar" works this long after sending, on the same device
 COOKIE_BYTES = 24
 _COOKIE_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-_")
 
@@ -42,9 +48,9 @@ def valid_respondent_id(value: str | None) -> bool:
     return value is not None and len(value) == 32 and set(value) <= _COOKIE_CHARACTERS
 
 
-def respondent_key(cookie: str) -> str:
-    """The opaque key the survey core sees for this browser (never the cookie itself)."""
-    return "web:" + hashlib.sha256(f"samsyv-web-respondent|{cookie}".encode()).hexdigest()[:40]
+def respondent_key(cookie: str, survey_id: int) -> str:
+    """The opaque key the survey core sees for this browser in this survey (never the cookie itself)."""
+    return "web:" + hashlib.sha256(f"samsyv-web-respondent|{survey_id}|{cookie}".encode()).hexdigest()[:40]
 
 
 def csrf_token(cookie: str, survey_id: int) -> str:
@@ -61,7 +67,17 @@ def csrf_ok(cookie: str | None, survey_id: int, sent: str | None) -> bool:
 
 def set_respondent_cookie(response: web.StreamResponse, cookie: str, secure: bool) -> None:
     response.set_cookie(COOKIE_NAME, cookie, max_age=COOKIE_MAX_AGE, path=COOKIE_PATH, httponly=True,
-                        samesite="Strict", secure=secure)
+                        samesite="Lax", secure=secure)
+
+
+def set_change_cookie(response: web.StreamResponse, cookie: str, secure: bool) -> None:
+    """The id an answer was just sent with, kept briefly so that pupil may change it."""
+    response.set_cookie(CHANGE_COOKIE_NAME, cookie, max_age=CHANGE_WINDOW_MINUTES * 60, path=COOKIE_PATH,
+                        httponly=True, samesite="Strict", secure=secure)
+
+
+def clear_change_cookie(response: web.StreamResponse) -> None:
+    response.del_cookie(CHANGE_COOKIE_NAME, path=COOKIE_PATH)
 
 
 async def read_body(request: web.Request, limit: int = MAX_BODY_BYTES) -> bytes:
@@ -103,24 +119,6 @@ def client_ip(request: web.Request, proxies: tuple[IPNetwork, ...] = ()) -> str:
     return hops[0] if hops else peer
 
 
-def preferred_language(query_lang: str | None, accept_language: str | None, default: str = "sv") -> str:
-    """?lang=sv|en wins; otherwise the Accept-Language entry with the highest weight among sv and en."""
-    if query_lang in ("sv", "en"):
-        return query_lang
-    best: tuple[float, int, str] | None = None
-    for position, part in enumerate((accept_language or "").split(",")):
-        tag, _, params = part.strip().partition(";")
-        primary = tag.strip().lower().split("-")[0]
-        if primary not in ("sv", "en"):
-            continue
-        weight = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    weight = float(value)
-                except ValueError:
-                    weight = 0.0
-        if weight > 0 and (best is None or (weight, -position) > (best[0], best[1])):
-            best = (weight, -position, primary)
-    return best[2] if best else default
+def page_language(asked: str | None, available: list[str]) -> str:
+    """The survey's own language (the first of `available`) unless the pupil chose another it has."""
+    return asked if asked in available else available[0]
