@@ -87,7 +87,9 @@ async def test_after_close_nothing_in_any_table_links_an_answer_to_a_person(bot:
 
     asked = await handle_action(bot, LEAD_ACTOR, ActionEvent(action="survey:close", value=str(survey_id)))
     assert "aldrig mer kopplas till någon" in asked[0].message.text  # type: ignore[union-attr]
-    assert PEOPLE[0].encode() in raw_bytes(db_path)  # asking closed nothing
+    if db_path is not None:
+        assert PEOPLE[0].encode() in raw_bytes(db_path)  # asking closed nothing
+    assert any(PEOPLE[0] in value for _, _, value in await every_text_value(bot.db))
     await handle_action(bot, LEAD_ACTOR, ActionEvent(action="survey:close_confirmed", value=str(survey_id)))
     while await run_due(bot, bot.clock.now()):  # summary, DMs marked closed
         pass
