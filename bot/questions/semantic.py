@@ -80,6 +80,11 @@ class VectorStore:
         assert found is not None
         return found
 
+    def put(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Store vectors computed elsewhere (the benchmark gives synthetic texts their source's vectors)."""
+        with self._lock:
+            self._vectors.update((text_key(t), v) for t, v in zip(texts, vectors, strict=True))
+
     def save(self) -> None:
         if self.path is None:
             return
