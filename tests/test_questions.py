@@ -209,7 +209,8 @@ async def test_content_changes_are_picked_up_without_restart(bot: Bot, tmp_path:
     article.write_text(article.read_text(encoding="utf-8").replace(
         "synonyms: [", "synonyms: [zebrapraktik, "), encoding="utf-8")
     bot.state[service.CHECKED_AT] = 0.0
-    second = await service.engine_for(bot)
+    await service.engine_for(bot)  # notices the change; the new synonym is embedded in the background
+    second = await service.wait_for_index(bot)
     assert second is not first
     assert top(second, "zebrapraktik") == "prao"
 

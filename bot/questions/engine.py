@@ -351,14 +351,9 @@ class LanguageIndex:
         off_topic = sum(odds) / len(words) if odds else 0.0
         return QueryTerms(terms, grams, covered / len(words) if words else 0.0, domain, off_topic)
 
-    def rank(self, query: QueryTerms, calibration: Calibration,
-             semantic: np.ndarray | None = None, pupil: bool = False) -> list[Candidate]:
-        """Lexical scores (plus, when given, the weighted standardised semantic similarity per article,
-        and for a pupil a lift for articles written for pupils), then the closest-example-question
-        bonus for the best few."""
+    def signals(self, query: QueryTerms) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The weight-free lexical signals per article: raw BM25, n-gram cosine, naive Bayes posterior."""
         n = len(self.articles)
-        if n == 0:
-            return []
         bm25 = np.zeros(n)
         for term, weight in query.terms.items():
             docs, weights = self.bm25[term]
@@ -369,23 +364,44 @@ class LanguageIndex:
         for gram, value in qvec.items():
             docs, weights = self.ngrams[gram]
             ngram[docs] += (value / qnorm) * weights
-        bm25n = bm25 / (bm25 + calibration.bm25_half)
-        bayes = self.bayes_posterior(query)
-        first = calibration.w_bm25 * bm25n + calibration.w_ngram * ngram + calibration.w_bayes * bayes
+        return bm25, ngram, self.bayes_posterior(query)
+
+    def first_stage(self, signals: tuple[np.ndarray, np.ndarray, np.ndarray], calibration: Calibration,
+                    semantic: np.ndarray | None = None, pupil: bool = False) -> np.ndarray:
+        """Lexical scores, plus (when given) the weighted standardised semantic similarity, and for a
+        pupil a lift for articles written for pupils."""
+        bm25, ngram, bayes = signals
+        first = calibration.w_bm25 * bm25 / (bm25 + calibration.bm25_half) + calibration.w_ngram * ngram \
+            + calibration.w_bayes * bayes
         if semantic is not None:
             first = first + calibration.w_semantic * semantic
         if pupil:
             first = first + calibration.w_pupil * self.for_pupils
-        top = list(np.argsort(-first)[:RERANK])
+        return first
+
+    def shortlist(self, first: np.ndarray) -> list[int]:
+        """The best few by the first stage, and always the out-of-scope examples."""
+        top = [int(i) for i in np.argsort(-first)[:RERANK]]
         if self.decline_index is not None and self.decline_index not in top:
-            top.append(self.decline_index)  # always weigh the out-of-scope examples
+            top.append(self.decline_index)
+        return top
+
+    def anchor_score(self, query: QueryTerms, index: int) -> float:
+        """How close the question is to the article's nearest example question, title or synonym."""
         qstems = frozenset(query.terms)
         qgrams = frozenset(g for g in query.ngrams if len(g) == 3)
+        return max((self._similarity(qstems, qgrams, a) for a in self.anchors[index]), default=0.0)
+
+    def rank(self, query: QueryTerms, calibration: Calibration,
+             semantic: np.ndarray | None = None, pupil: bool = False) -> list[Candidate]:
+        """The first stage over every article, then the closest-example-question bonus for the best few."""
+        if not self.articles:
+            return []
+        first = self.first_stage(self.signals(query), calibration, semantic, pupil)
         out = []
-        for index in top:
-            anchor = max((self._similarity(qstems, qgrams, a) for a in self.anchors[index]), default=0.0)
-            score = float(first[index] + calibration.w_anchor * anchor)
-            out.append(Candidate(self.articles[index], score, anchor))
+        for index in self.shortlist(first):
+            anchor = self.anchor_score(query, index)
+            out.append(Candidate(self.articles[index], float(first[index] + calibration.w_anchor * anchor), anchor))
         out.sort(key=lambda c: -c.score)
         return out
 
