@@ -85,7 +85,7 @@ def features_and_labels(engine: Engine, rows: list[dict[str, object]]) -> tuple[
         right = row["topic"] is not None and bool(real) and real[0].article.id == row["topic"]
         if row["topic"] is not None and not right:
             continue
-        xs.append(engine.features(candidates, query))
+        xs.append(engine.features(candidates, query, engine.calibration))
         ys.append(1.0 if right else 0.0)
     return np.array(xs), np.array(ys)
 
@@ -139,7 +139,7 @@ def choose_threshold(engine: Engine, rows: list[dict[str, object]]) -> float:
 
 
 LEXICAL_GRID = ((0.5, 1.0, 2.0), (0.5, 1.0, 2.0), (0.5, 1.0, 2.0, 3.0), (4.0, 8.0), (0.5, 1.0, 2.0))
-SEMANTIC_WEIGHTS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
+SEMANTIC_WEIGHTS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
 ANCHOR_WEIGHTS = (0.25, 0.5, 1.0, 2.0)
 
 
@@ -185,7 +185,7 @@ def calibrate(content_dir: Path = CONTENT_DIR) -> Calibrations:
         print("semantic backend unavailable: the fused calibration is the lexical one")
         return Calibrations(lexical=lexical, fused=replace(lexical))
     engine.reranker = reranker
-    fused = best_of(engine, [replace(lexical, w_semantic=w, w_anchor=a)
+    fused = best_of(engine, [replace(lexical, w_semantic=w, w_anchor=a, semantic_features=True)
                              for w, a in itertools.product(SEMANTIC_WEIGHTS, ANCHOR_WEIGHTS)], in_scope)
     fused = fit_confidence(engine, fused, tuning, heldout)
     return Calibrations(lexical=lexical, fused=fused)

@@ -26,7 +26,7 @@ import numpy as np
 import yaml
 
 from bot.knowledge import Article, KnowledgeBase, load_knowledge_base
-from bot.questions.semantic import Reranker, VectorStore, article_texts, semantic_index
+from bot.questions.semantic import Reranker, SemanticScores, VectorStore, article_texts, semantic_index
 from bot.questions.text import (
     Lexicon,
     abbreviation_stop_words,
@@ -66,6 +66,7 @@ class Calibration:
     threshold: float = 0.5
     close_margin: float = 0.0  # top two closer than this: answer the pair, offer the runner-up
     w_pupil: float = 0.75  # lift for articles written for pupils when a pupil asks
+    semantic_features: bool = False  # the confidence model also weighs e5 similarities (fused only)
 
     def confidence(self, features: list[float]) -> float:
         z = self.bias + sum(c * f for c, f in zip(self.coef, features, strict=True))
@@ -99,6 +100,7 @@ class Candidate:
     article: Article
     score: float
     anchor: float = 0.0  # closeness to the article's nearest example question, a confidence feature
+    similarity: float = 0.0  # raw e5 cosine to the article's closest texts (0 without the reranker)
 
 
 @dataclass
@@ -367,14 +369,14 @@ class LanguageIndex:
         return bm25, ngram, self.bayes_posterior(query)
 
     def first_stage(self, signals: tuple[np.ndarray, np.ndarray, np.ndarray], calibration: Calibration,
-                    semantic: np.ndarray | None = None, pupil: bool = False) -> np.ndarray:
+                    semantic: SemanticScores | None = None, pupil: bool = False) -> np.ndarray:
         """Lexical scores, plus (when given) the weighted standardised semantic similarity, and for a
         pupil a lift for articles written for pupils."""
         bm25, ngram, bayes = signals
         first = calibration.w_bm25 * bm25 / (bm25 + calibration.bm25_half) + calibration.w_ngram * ngram \
             + calibration.w_bayes * bayes
         if semantic is not None:
-            first = first + calibration.w_semantic * semantic
+            first = first + calibration.w_semantic * semantic.standardised
         if pupil:
             first = first + calibration.w_pupil * self.for_pupils
         return first
@@ -393,7 +395,7 @@ class LanguageIndex:
         return max((self._similarity(qstems, qgrams, a) for a in self.anchors[index]), default=0.0)
 
     def rank(self, query: QueryTerms, calibration: Calibration,
-             semantic: np.ndarray | None = None, pupil: bool = False) -> list[Candidate]:
+             semantic: SemanticScores | None = None, pupil: bool = False) -> list[Candidate]:
         """The first stage over every article, then the closest-example-question bonus for the best few."""
         if not self.articles:
             return []
@@ -401,7 +403,8 @@ class LanguageIndex:
         out = []
         for index in self.shortlist(first):
             anchor = self.anchor_score(query, index)
-            out.append(Candidate(self.articles[index], float(first[index] + calibration.w_anchor * anchor), anchor))
+            out.append(Candidate(self.articles[index], float(first[index] + calibration.w_anchor * anchor), anchor,
+                                 float(semantic.raw[index]) if semantic is not None else 0.0))
         out.sort(key=lambda c: -c.score)
         return out
 
@@ -457,17 +460,26 @@ class Engine:
                 groups.append(article_texts(article, other))
         return groups
 
-    def features(self, candidates: list[Candidate], query: QueryTerms) -> list[float]:
+    def features(self, candidates: list[Candidate], query: QueryTerms, calibration: Calibration) -> list[float]:
         """Inputs of the confidence model: the best real article's score, its lead over the next one,
         its example-question match, how much of the question the knowledge base covers, how much
         closer the question is to the out-of-scope examples, how typical of the knowledge base its
-        most telling word is, and how much its words lean towards the out-of-scope examples."""
+        most telling word is, and how much its words lean towards the out-of-scope examples. The
+        fused model also weighs the e5 similarity of the best article and of the out-of-scope
+        examples: a question of only everyday words ("jag vet inte vad jag vill bli") has no
+        lexical evidence at all."""
         real = [c for c in candidates if c.article.id != OUT_OF_SCOPE_ID]
-        decline = next((c.score for c in candidates if c.article.id == OUT_OF_SCOPE_ID), 0.0)
+        decline_candidate = next((c for c in candidates if c.article.id == OUT_OF_SCOPE_ID), None)
+        decline = decline_candidate.score if decline_candidate is not None else 0.0
         top = real[0].score if real else 0.0
         second = real[1].score if len(real) > 1 else 0.0
         anchor = real[0].anchor if real else 0.0
-        return [top, top - second, anchor, query.coverage, decline - top, query.domain / 5, query.off_topic / 5]
+        out = [top, top - second, anchor, query.coverage, decline - top, query.domain / 5, query.off_topic / 5]
+        if calibration.semantic_features:
+            similarity = real[0].similarity if real else 0.0
+            decline_similarity = decline_candidate.similarity if decline_candidate is not None else 0.0
+            out += [similarity, decline_similarity - similarity]
+        return out
 
     def search(self, question: str, lang_hint: str | None = None,
                pupil: bool = False) -> tuple[str, list[Candidate], QueryTerms]:
@@ -490,7 +502,7 @@ class Engine:
         belongs to the knowledge base even if it sits between two articles: the bot then answers with
         the best and offers the runner-up ("Did you mean ...?") instead of declining."""
         lang, all_candidates, query, calibration = self._search(question, lang_hint, pupil)
-        features = self.features(all_candidates, query) if all_candidates else []
+        features = self.features(all_candidates, query, calibration) if all_candidates else []
         confidence = calibration.confidence(features) if features else 0.0
         candidates = [c for c in all_candidates if c.article.id != OUT_OF_SCOPE_ID]
         ids: list[str] = []

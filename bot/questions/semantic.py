@@ -19,6 +19,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -159,11 +160,19 @@ class Reranker:
         self.indexes = indexes
         self.embed = embed
 
-    def scores(self, lang: str, question: str) -> np.ndarray | None:
+    def scores(self, lang: str, question: str) -> SemanticScores | None:
         index = self.indexes.get(lang)
         if index is None or not index.count or not len(index.vectors):
             return None
-        return standardise(index.similarity(self.embed([question])[0]))
+        raw = index.similarity(self.embed([question])[0])
+        return SemanticScores(standardise(raw), raw)
+
+
+class SemanticScores(NamedTuple):
+    """Per article: standardised over the articles (for ranking) and the raw cosine (for confidence)."""
+
+    standardised: np.ndarray
+    raw: np.ndarray
 
 
 def standardise(scores: np.ndarray) -> np.ndarray:
