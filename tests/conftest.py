@@ -39,7 +39,7 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def search_index() -> tuple[Any, tuple[int, float]]:
     """The knowledge base's search index, built once per test session (it is read-only once built),
     fused with the semantic reranker. Article vectors are kept in data/vectors (git-ignored) across
-    runs; a clean checkout's first run embeds them once, about a minute on an idle machine."""
+    runs; a clean checkout's first run embeds them once, about two minutes of CPU (4 min wall on a busy 2-core machine)."""
     from bot.knowledge.loader import content_fingerprint
     from bot.questions.engine import build_engine, build_reranker
     from bot.questions.semantic import vector_store
