@@ -174,3 +174,11 @@ def test_the_runner_up_is_shown_as_did_you_mean_in_valid_block_kit(search_index:
     validate_blocks(message_kwargs(message)["blocks"])
     shown = json.dumps(message_kwargs(message)["blocks"], ensure_ascii=False)
     assert f"Menade du *{runner_up.title}*?" in shown and '"q:show' in shown
+
+
+async def test_a_vague_career_worry_gets_the_article_that_helps_a_pupil_start(bot: Bot) -> None:
+    actor = Actor(user_id="UPUPIL", role=Role.pupil)
+    answer, _ = await service.ask(bot, actor, "jag vet inte vad jag vill bli", "console")
+    assert answer.answered and answer.article_id == "careers-future-paths"
+    answer, _ = await service.ask(bot, actor, "vilket gymnasium ska jag välja om jag gillar djur", "console")
+    assert answer.answered and answer.article_id in ("gymnasievalet", "upper-secondary-programmes", "careers-future-paths")

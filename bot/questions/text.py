@@ -18,7 +18,7 @@ from wordfreq import zipf_frequency
 WORD = re.compile(r"[0-9a-zåäöéüæø]+")
 
 SV_STOP = frozenset("""
-alla allt andra annan att av bara blir bli de dem den denna deras dess det detta dig din dina ditt du där då efter
+alla allt andra annan att av bara de dem den denna deras dess det detta dig din dina ditt du där då efter
 eftersom eller en er era ert ett finns fler från får för gör ha hade han har hen henne hennes hon honom hur här i
 ibland igen in inför inom inte jag ju kan kanske man med mellan men mig min mina mitt mot mycket ni nu när någon
 något några och om oss på sig sin sina sitt ska skulle som så sådan sådana till typ under upp ut utan vad var
