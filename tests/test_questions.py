@@ -269,15 +269,19 @@ async def test_a_counsellors_answer_in_the_thread_reaches_the_asker_and_can_beco
         slack: SlackDriver, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> None:
     import asyncio
 
-    from bot.questions.tables import content_proposals
+    from bot.questions.tables import content_proposals, unanswered
 
     await slack.event({"type": "app_mention", "channel": "C9", "user": "U6", "ts": "1700000000.000002",
                        "text": "<@UBOT> hur fungerar skrivaren i personalrummet?"})
-    await fake_slack.wait_for("chat.postMessage")
-    async with slack.bot.db.read() as conn:
-        [row] = (await conn.execute(select(unanswered))).mappings().all()
-    await slack.click("q:forward", str(row["question_id"]), user="U6", channel="C9")
-    await fake_slack.wait_responses(1)
+    [reply] = await fake_slack.wait_for("chat.postMessage")
+    ask = next(e for b in reply["blocks"] if b["type"] == "actions" for e in b["elements"]
+               if e["action_id"].startswith("q:ask"))
+    await slack.click("q:ask", ask["value"], user="U6", channel="C9")
+    [consent] = await fake_slack.wait_responses(1)
+    forward = next(e for b in consent["blocks"] if b["type"] == "actions" for e in b["elements"]
+                   if e["action_id"].startswith("q:forward"))
+    await slack.click("q:forward", forward["value"], user="U6", channel="C9")
+    await fake_slack.wait_responses(2)
     async with slack.bot.db.read() as conn:
         forwarded = (await conn.execute(select(unanswered))).mappings().one()
     assert forwarded["asker_id"] == "U6" and forwarded["thread_ts"]
@@ -298,7 +302,7 @@ async def test_a_counsellors_answer_in_the_thread_reaches_the_asker_and_can_beco
     new_article = next(b for b in buttons if b["action_id"] == "gap:article")
     await slack.click("gap:article", new_article["value"], user="UCOUNS", channel="CGUIDE")
     await slack.click("gap:article", new_article["value"], user="UCOUNS", channel="CGUIDE")  # a double click
-    await fake_slack.wait_responses(3)
+    await fake_slack.wait_responses(4)
     async with slack.bot.db.read() as conn:
         [proposal] = (await conn.execute(select(content_proposals))).mappings().all()
     assert proposal["kind"] == "article" and proposal["proposed_by"] == "UCOUNS"

@@ -19,8 +19,8 @@ from bot.i18n import t
 from bot.interactions import ActionEvent, CommandRequest
 from bot.knowledge import Article
 from bot.questions import service
-from bot.questions.masking import mask
 from bot.questions.tables import content_proposals, unanswered
+from bot.redact import mask_personal_data
 from bot.ui import Actions, Button, Context, Message, Outcome, Reply, Text, esc
 from bot.users import Actor
 
@@ -110,4 +110,4 @@ async def proposals(bot: Bot) -> list[dict[str, object]]:
     async with bot.db.read() as conn:
         rows = (await conn.execute(select(content_proposals).order_by(content_proposals.c.id))).mappings().all()
     return [{"id": r["id"], "created_at": r["created_at"], "kind": r["kind"], "article_id": r["article_id"],
-             "lang": r["lang"], "question": mask(r["question"]), "answer": mask(r["answer"])} for r in rows]
+             "lang": r["lang"], "question": mask_personal_data(r["question"]), "answer": mask_personal_data(r["answer"])} for r in rows]
