@@ -74,7 +74,7 @@ async def test_a_first_start_answers_lexically_until_the_vectors_are_built_then_
     try:
         first = await service.engine_for(bot)
         assert first.mode == "lexical" and service.REBUILD in bot.state  # start-up did not wait for the vectors
-        answer, _ = await service.ask(bot, Actor(user_id="U1", role=Role.staff), "vad är prao?", "console")
+        answer, _, _ = await service.ask(bot, Actor(user_id="U1", role=Role.staff), "vad är prao?", "console")
         assert answer.article_id == "prao"  # answered meanwhile
         fused = await service.wait_for_index(bot)
         assert fused is first and fused.mode == "fused"
@@ -105,7 +105,7 @@ async def test_without_the_semantic_backend_the_bot_answers_lexically(
     try:
         engine = await service.engine_for(bot)
         assert engine.mode == "lexical" and service.REBUILD not in bot.state
-        answer, _ = await service.ask(bot, Actor(user_id="U1", role=Role.staff), "hur många dagar prao?", "console")
+        answer, _, _ = await service.ask(bot, Actor(user_id="U1", role=Role.staff), "hur många dagar prao?", "console")
         assert answer.answered and answer.article_id == "prao"
         assert not (tmp_path / "vectors").exists()
     finally:
@@ -149,7 +149,7 @@ def test_a_question_about_ska_reaches_quality_work(search_index: tuple[Engine, o
 @pytest.mark.parametrize("question", ["hur kontaktar jag min syv", "vem är min syv?"])
 async def test_a_pupil_asking_for_their_counsellor_gets_the_school_counsellor_not_project_contacts(
         bot: Bot, question: str) -> None:
-    answer, _ = await service.ask(bot, Actor(user_id="UPUPIL", role=Role.pupil), question, "console")
+    answer, _, _ = await service.ask(bot, Actor(user_id="UPUPIL", role=Role.pupil), question, "console")
     assert answer.answered and answer.article_id != "project-contact"
     assert "guidance-interview" in [answer.article_id, *answer.alternatives[:1]]  # meeting the counsellor
 
@@ -178,7 +178,7 @@ def test_the_runner_up_is_shown_as_did_you_mean_in_valid_block_kit(search_index:
 
 async def test_a_vague_career_worry_gets_the_article_that_helps_a_pupil_start(bot: Bot) -> None:
     actor = Actor(user_id="UPUPIL", role=Role.pupil)
-    answer, _ = await service.ask(bot, actor, "jag vet inte vad jag vill bli", "console")
+    answer, _, _ = await service.ask(bot, actor, "jag vet inte vad jag vill bli", "console")
     assert answer.answered and answer.article_id == "careers-future-paths"
-    answer, _ = await service.ask(bot, actor, "vilket gymnasium ska jag välja om jag gillar djur", "console")
+    answer, _, _ = await service.ask(bot, actor, "vilket gymnasium ska jag välja om jag gillar djur", "console")
     assert answer.answered and answer.article_id in ("gymnasievalet", "upper-secondary-programmes", "careers-future-paths")
