@@ -5,16 +5,16 @@ can be proposed as an example question for an article or as a new article.
 where the forwarded post is, so a reply in its thread can be matched; `content_proposals` keeps the
 counsellors' proposals for the project team.
 
-Revision ID: 0009_knowledge_gaps
-Revises: 0008_forward_check
+Revision ID: 0010_knowledge_gaps
+Revises: 0009_link_limits_feeds
 Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_knowledge_gaps"
-down_revision = "0008_forward_check"
+revision = "0010_knowledge_gaps"
+down_revision = "0009_link_limits_feeds"
 branch_labels = None
 depends_on = None
 
