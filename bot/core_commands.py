@@ -15,11 +15,13 @@ if TYPE_CHECKING:
 
 
 def help_message(registry: Registry, actor: Actor) -> Message:
-    lines = [t(actor.lang, "help.intro")]
+    """What the actor may do; pupils get an introduction and example questions written for them."""
+    pupil = actor.role == Role.pupil
+    lines = [t(actor.lang, "help.intro_pupil" if pupil else "help.intro")]
     for command in registry.commands:
         if command.help_key and actor.at_least(command.min_role):
             lines.append(f"• {t(actor.lang, command.help_key)}")
-    lines.append(t(actor.lang, "help.ask"))
+    lines.append(t(actor.lang, "help.ask_pupil" if pupil else "help.ask"))
     role = t(actor.lang, f"roles.{actor.role.value}")
     return Message(text=t(actor.lang, "help.title"), blocks=[
         Header(text=t(actor.lang, "help.title")),

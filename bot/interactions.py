@@ -87,6 +87,7 @@ class Registry:
     loop_starters: list[LoopStarter] = field(default_factory=list)
     setups: list[SetupFn] = field(default_factory=list)
     fallback: CommandFn | None = None  # free text: the question answerer
+    thread_replies: list[CommandFn] = field(default_factory=list)  # replies in channel threads
 
     def command(self, name: str, fn: CommandFn, min_role: Role = Role.pupil, help_key: str | None = None) -> None:
         if any(cmd.name == name for cmd in self.commands):
@@ -119,6 +120,10 @@ class Registry:
         if self.fallback is not None:
             raise DuplicateRegistration("free-text fallback")
         self.fallback = fn
+
+    def on_thread_reply(self, fn: CommandFn) -> None:
+        """A person's reply in a thread of a channel the bot is in (e.g. a forwarded question's thread)."""
+        self.thread_replies.append(fn)
 
     def match_command(self, text: str) -> tuple[Command, str] | None:
         """The command whose word starts `text` (longest alias wins) and the rest of the text."""

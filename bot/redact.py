@@ -1,5 +1,6 @@
 """Masking personal data in free text before the project team stores or sees it (unanswered questions,
-survey free-text answers): names, personnummer, phone numbers and e-mail addresses.
+survey free-text answers, counsellors' proposals): names, Slack mentions, personnummer, phone numbers and
+e-mail addresses.
 
 Phone numbers are found by Google's libphonenumber (`phonenumbers`, Swedish numbering plan first);
 personnummer, e-mail addresses and names by small patterns written for how pupils and staff write in
@@ -21,6 +22,7 @@ PHONE = "[telefon]"
 EMAIL = "[e-post]"
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_SLACK_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")  # <@U123|anna> as Slack writes a mention
 # 19/20YYMMDD-XXXX, YYMMDD-XXXX, YYMMDD+XXXX or the same without a separator (10 or 12 digits).
 _PERSONNUMMER = re.compile(r"(?<!\d)(?:19|20)?\d{2}(?:0[1-9]|1[0-2])(?:[0-2]\d|3[01]|[6-8]\d|9[01])[-+ ]?\d{4}(?!\d)")
 _WORD = r"[A-ZÅÄÖÉÜ][a-zåäöéüß]+(?:-[A-ZÅÄÖÉÜ][a-zåäöéüß]+)?"
@@ -71,6 +73,7 @@ def _names(text: str) -> str:
 
 def mask_personal_data(text: str) -> str:
     """The text with e-mail addresses, personnummer, phone numbers and names replaced by placeholders."""
+    text = _SLACK_MENTION.sub(NAME, text)
     text = _EMAIL.sub(EMAIL, text)
     text = _PERSONNUMMER.sub(_personnummer, text)
     text = _phones(text)

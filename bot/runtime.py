@@ -132,6 +132,14 @@ async def handle_message(bot: Bot, actor: Actor, request: CommandRequest) -> lis
     return await _question(bot, actor, request)
 
 
+async def handle_thread_reply(bot: Bot, actor: Actor, request: CommandRequest) -> list[Outcome]:
+    """A reply in a channel thread: every capability that listens for those may act on it."""
+    outcomes: list[Outcome] = []
+    for fn in bot.registry.thread_replies:
+        outcomes += await fn(bot, actor, request.text, request)
+    return outcomes
+
+
 async def _question(bot: Bot, actor: Actor, request: CommandRequest) -> list[Outcome]:
     """Free text goes to the question answerer (registered by bot.questions)."""
     if bot.registry.fallback is None:

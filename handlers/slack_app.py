@@ -15,7 +15,15 @@ from typing import Any
 from bot.i18n import t
 from bot.interactions import ActionEvent, CommandRequest, FormSubmission
 from bot.questions.welcome import suggested_questions, welcome_message
-from bot.runtime import Bot, handle_action, handle_command, handle_form, handle_message, home_blocks
+from bot.runtime import (
+    Bot,
+    handle_action,
+    handle_command,
+    handle_form,
+    handle_message,
+    handle_thread_reply,
+    home_blocks,
+)
 from bot.ui import FormErrors, Message
 from bot.users import first_greeting
 from handlers.blocks import action_name, form_errors, form_values
@@ -78,9 +86,23 @@ async def greet_once(bot: Bot, client: Any, user_id: str) -> None:
 async def on_message(ack: Any, event: dict[str, Any], client: Any, context: Any) -> None:
     await ack()
     # Ignore the bot's own messages, edits and other subtypes; answer what people write.
-    if event.get("bot_id") or event.get("subtype") or event.get("channel_type") != "im":
+    if event.get("bot_id") or event.get("subtype"):
         return
-    await _answer_message(context["bot"], client, event)
+    if event.get("channel_type") == "channel" and event.get("thread_ts"):
+        await _thread_reply(context["bot"], client, event)
+    elif event.get("channel_type") == "im":
+        await _answer_message(context["bot"], client, event)
+
+
+async def _thread_reply(bot: Bot, client: Any, event: dict[str, Any]) -> None:
+    """A reply in a channel thread (e.g. a counsellor answering a forwarded question); outcomes go
+    to the one who replied, visible only to them."""
+    actor = await bot.actor(event.get("user", ""))
+    request = CommandRequest(text=event.get("text", ""), channel=event.get("channel"),
+                             thread_ts=event.get("thread_ts"))
+    body = {"channel": {"id": event.get("channel")}}
+    await after_ack(client, actor, deliver(Delivery(bot, client, actor, body),
+                                           handle_thread_reply(bot, actor, request)))
 
 
 async def on_mention(ack: Any, event: dict[str, Any], client: Any, context: Any) -> None:

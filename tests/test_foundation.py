@@ -101,6 +101,16 @@ async def test_signed_slash_command_answers_help_in_the_users_language(slack: Sl
     assert "Here is what I can help you with" in text_of(replies[-1])
 
 
+async def test_help_shows_pupils_questions_for_pupils_and_staff_questions_for_staff(
+        slack: SlackDriver, fake_slack: FakeSlack) -> None:
+    await slack.command("hjälp", user="U2")  # nobody gave U2 a role: a pupil
+    [pupil] = await fake_slack.wait_responses(1)
+    await slack.command("hjälp", user=LEAD)
+    lead = (await fake_slack.wait_responses(2))[-1]
+    assert "hur kontaktar jag min syv?" in text_of(pupil) and "mattelektionerna" not in text_of(pupil)
+    assert "mattelektionerna" in text_of(lead) and "min syv" not in text_of(lead)
+
+
 async def test_roles_are_granted_by_leads_only_and_audited(slack: SlackDriver, fake_slack: FakeSlack) -> None:
     await slack.command("roll <@U7|anna> vägledare", user="U3")  # not a lead: refused
     await slack.command("roll <@U7|anna> vägledare", user=LEAD)

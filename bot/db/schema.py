@@ -71,7 +71,7 @@ due_items = Table(
     Index("ix_due_items_pending", "done_at", "due_at"),
 )
 
-# --- shared by every instance (0010_shared_state); times are epoch seconds so SQL can compare them ---
+# --- shared by every instance (0011_shared_state); times are epoch seconds so SQL can compare them ---
 
 deliveries_seen = Table(
     "deliveries_seen",

@@ -39,9 +39,16 @@ async def content_reload(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def ask(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.questions.engine import Answer, build_engine
+    from bot.questions.engine import Answer, build_engine, build_reranker
+    from bot.questions.semantic import vector_store
 
     engine = build_engine(settings.content_dir)
+    store = vector_store(settings.semantic_reranker, settings.vector_dir)
+    if store is not None:  # as the bot answers; vectors it lacks are computed now and stored
+        missing = store.missing([t for lang in engine.indexes for g in engine.semantic_groups(lang) for t in g])
+        if missing:
+            print(f"embedding {len(missing)} article texts once (stored in {settings.vector_dir})", file=sys.stderr)
+        engine.reranker = build_reranker(engine, store)
 
     def emit(answer: Answer, question: str) -> None:
         if args.json:
@@ -66,11 +73,35 @@ async def ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def content_proposals(args: argparse.Namespace, settings: Settings) -> int:
+    """Counsellors' proposals from answered forwarded questions, personal data masked, ready to edit
+    into `content/kb/` (an example question for an article, or a new article)."""
+    from bot.questions.gaps import proposals
+    from bot.runtime import open_bot
+
+    async with open_bot(settings, start=False) as bot:
+        rows = await proposals(bot)
+    if args.json:
+        for row in rows:
+            print(json.dumps({**row, "created_at": str(row["created_at"])}, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("no proposals yet")
+    for row in rows:
+        target = f"example for {row['article_id']}" if row["kind"] == "example" else "new article"
+        print(f"#{row['id']} {str(row['created_at'])[:10]} {row['lang']} {target}\n"
+              f"  question: {row['question']}\n  answer:   {row['answer']}")
+    return 0
+
+
 def add_cli(groups: dict[str, Any], command: Any) -> None:
     command(groups["content"].add_parser("check", help="validate articles, locale files and templates"),
             content_check)
     command(groups["content"].add_parser("reload", help="check, then make running bots reload the content"),
             content_reload)
+    proposals_parser = command(groups["content"].add_parser(
+        "proposals", help="counsellors' proposals for the knowledge base, personal data masked"), content_proposals)
+    proposals_parser.add_argument("--json", action="store_true", help="one JSON object per proposal")
     ask_parser = command(groups["root"].add_parser("ask", help="ask the knowledge base a question"), ask)
     ask_parser.add_argument("question", nargs="*")
     ask_parser.add_argument("--json", action="store_true", help="one JSON object per question")

@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +26,20 @@ import numpy as np
 import yaml
 
 from bot.knowledge import Article, KnowledgeBase, load_knowledge_base
-from bot.questions.text import Lexicon, char_ngrams, content_words, detect_language, general_frequency, stem
+from bot.questions.semantic import Reranker, SemanticScores, VectorStore, article_texts, semantic_index
+from bot.questions.text import (
+    Lexicon,
+    abbreviation_stop_words,
+    char_ngrams,
+    content_words,
+    detect_language,
+    general_frequency,
+    stem,
+)
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 OUT_OF_SCOPE_ID = "out-of-scope"
+PUPIL_AUDIENCES = ("pupils", "both")
 
 FIELD_WEIGHTS = {"title": 3.0, "synonyms": 3.0, "tags": 2.0, "questions": 2.0, "summary": 1.5, "body": 1.0}
 NGRAM_FIELDS = ("title", "synonyms", "tags", "questions", "summary")
@@ -48,20 +59,40 @@ class Calibration:
     w_ngram: float = 1.0
     w_anchor: float = 1.5
     w_bayes: float = 1.0
+    w_semantic: float = 0.0  # weight of the standardised e5 similarity; only the fused model uses it
     bm25_half: float = 8.0
     coef: list[float] = field(default_factory=lambda: [6.0, 4.0, 1.0, 3.0, -6.0, 1.0, -1.0])
     bias: float = -5.0
     threshold: float = 0.5
-
-    @classmethod
-    def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:
-        if path.exists():
-            return cls(**json.loads(path.read_text(encoding="utf-8")))
-        return cls()
+    close_margin: float = 0.0  # top two closer than this: answer the pair, offer the runner-up
+    w_pupil: float = 0.75  # lift for articles written for pupils when a pupil asks
+    semantic_features: bool = False  # the confidence model also weighs e5 similarities (fused only)
 
     def confidence(self, features: list[float]) -> float:
         z = self.bias + sum(c * f for c, f in zip(self.coef, features, strict=True))
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+LEXICAL, FUSED = "lexical", "fused"
+
+
+@dataclass
+class Calibrations:
+    """One calibration for the lexical engine alone and one for lexical + semantic: fusing changes the
+    scale of every score, so each needs its own weights, confidence model and threshold."""
+
+    lexical: Calibration = field(default_factory=Calibration)
+    fused: Calibration = field(default_factory=lambda: Calibration(w_semantic=1.5))
+
+    @classmethod
+    def load(cls, path: Path = CALIBRATION_FILE) -> Calibrations:
+        if not path.exists():
+            return cls()
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(lexical=Calibration(**data[LEXICAL]), fused=Calibration(**data[FUSED]))
+
+    def as_json(self) -> dict[str, Any]:
+        return {LEXICAL: asdict(self.lexical), FUSED: asdict(self.fused)}
 
 
 @dataclass
@@ -69,6 +100,7 @@ class Candidate:
     article: Article
     score: float
     anchor: float = 0.0  # closeness to the article's nearest example question, a confidence feature
+    similarity: float = 0.0  # raw e5 cosine to the article's closest texts (0 without the reranker)
 
 
 @dataclass
@@ -81,6 +113,7 @@ class Answer:
     question_lang: str
     article: Article | None = None
     candidates: list[Candidate] = field(default_factory=list)
+    runner_up: Article | None = None  # shown as "Did you mean ...?" when it came close to the answer
 
     @property
     def other_language(self) -> bool:
@@ -125,11 +158,14 @@ class LanguageIndex:
                 id=OUT_OF_SCOPE_ID, lang=lang, title="", summary="", audience="staff", tags=[], synonyms=[],
                 questions=decline_examples, sources=[], related=[], body="", path=""))
         self.decline_index = len(self.articles) - 1 if decline_examples else None
+        self.for_pupils = np.array([a.audience in PUPIL_AUDIENCES and a.id != OUT_OF_SCOPE_ID
+                                    for a in self.articles], dtype=np.float64)
+        self.keep = abbreviation_stop_words((s for a in articles for s in (a.title, *a.synonyms)), lang)
         surface: Counter[str] = Counter()
         texts = [self._fields(a) for a in articles]
         for fields in texts:
             for text in fields.values():
-                surface.update(content_words(text, lang))
+                surface.update(content_words(text, lang, self.keep))
         self.lexicon = Lexicon(surface.keys(), dict(surface), lang)
         self.total_words = max(1, sum(surface.values()))
         self._build_bm25(texts)
@@ -151,7 +187,7 @@ class LanguageIndex:
         if cached is not None:
             return cached
         terms: defaultdict[str, float] = defaultdict(float)
-        for word in content_words(text, self.lang):
+        for word in content_words(text, self.lang, self.keep):
             terms[stem(word, self.lang)] += 1.0
             for part in self.lexicon.split(word):
                 terms[stem(part, self.lang)] += PART_WEIGHT
@@ -188,7 +224,7 @@ class LanguageIndex:
         for fields in texts:
             grams: defaultdict[str, float] = defaultdict(float)
             for name in NGRAM_FIELDS:
-                for word in content_words(fields[name], self.lang):
+                for word in content_words(fields[name], self.lang, self.keep):
                     for gram in char_ngrams(word):
                         grams[gram] += FIELD_WEIGHTS[name]
             doc_grams.append(grams)
@@ -270,7 +306,7 @@ class LanguageIndex:
 
     def _anchor(self, text: str) -> tuple[dict[str, float], frozenset[str]]:
         stems = {t: self.idf.get(t, 1.0) for t in self.analyze(text)}
-        grams = frozenset(g for w in content_words(text, self.lang) for g in char_ngrams(w, (3,)))
+        grams = frozenset(g for w in content_words(text, self.lang, self.keep) for g in char_ngrams(w, (3,)))
         return stems, grams
 
     def domain_weight(self, word: str) -> float:
@@ -284,7 +320,7 @@ class LanguageIndex:
     def query_terms(self, text: str) -> QueryTerms:
         terms: dict[str, float] = {}
         grams: Counter[str] = Counter()
-        words = content_words(text, self.lang)
+        words = content_words(text, self.lang, self.keep)
         covered = 0
         domain = 0.0
         odds: list[float] = []
@@ -317,10 +353,9 @@ class LanguageIndex:
         off_topic = sum(odds) / len(words) if odds else 0.0
         return QueryTerms(terms, grams, covered / len(words) if words else 0.0, domain, off_topic)
 
-    def rank(self, query: QueryTerms, calibration: Calibration) -> list[Candidate]:
+    def signals(self, query: QueryTerms) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The weight-free lexical signals per article: raw BM25, n-gram cosine, naive Bayes posterior."""
         n = len(self.articles)
-        if n == 0:
-            return []
         bm25 = np.zeros(n)
         for term, weight in query.terms.items():
             docs, weights = self.bm25[term]
@@ -331,19 +366,45 @@ class LanguageIndex:
         for gram, value in qvec.items():
             docs, weights = self.ngrams[gram]
             ngram[docs] += (value / qnorm) * weights
-        bm25n = bm25 / (bm25 + calibration.bm25_half)
-        bayes = self.bayes_posterior(query)
-        first = calibration.w_bm25 * bm25n + calibration.w_ngram * ngram + calibration.w_bayes * bayes
-        top = list(np.argsort(-first)[:RERANK])
+        return bm25, ngram, self.bayes_posterior(query)
+
+    def first_stage(self, signals: tuple[np.ndarray, np.ndarray, np.ndarray], calibration: Calibration,
+                    semantic: SemanticScores | None = None, pupil: bool = False) -> np.ndarray:
+        """Lexical scores, plus (when given) the weighted standardised semantic similarity, and for a
+        pupil a lift for articles written for pupils."""
+        bm25, ngram, bayes = signals
+        first = calibration.w_bm25 * bm25 / (bm25 + calibration.bm25_half) + calibration.w_ngram * ngram \
+            + calibration.w_bayes * bayes
+        if semantic is not None:
+            first = first + calibration.w_semantic * semantic.standardised
+        if pupil:
+            first = first + calibration.w_pupil * self.for_pupils
+        return first
+
+    def shortlist(self, first: np.ndarray) -> list[int]:
+        """The best few by the first stage, and always the out-of-scope examples."""
+        top = [int(i) for i in np.argsort(-first)[:RERANK]]
         if self.decline_index is not None and self.decline_index not in top:
-            top.append(self.decline_index)  # always weigh the out-of-scope examples
+            top.append(self.decline_index)
+        return top
+
+    def anchor_score(self, query: QueryTerms, index: int) -> float:
+        """How close the question is to the article's nearest example question, title or synonym."""
         qstems = frozenset(query.terms)
         qgrams = frozenset(g for g in query.ngrams if len(g) == 3)
+        return max((self._similarity(qstems, qgrams, a) for a in self.anchors[index]), default=0.0)
+
+    def rank(self, query: QueryTerms, calibration: Calibration,
+             semantic: SemanticScores | None = None, pupil: bool = False) -> list[Candidate]:
+        """The first stage over every article, then the closest-example-question bonus for the best few."""
+        if not self.articles:
+            return []
+        first = self.first_stage(self.signals(query), calibration, semantic, pupil)
         out = []
-        for index in top:
-            anchor = max((self._similarity(qstems, qgrams, a) for a in self.anchors[index]), default=0.0)
-            score = float(first[index] + calibration.w_anchor * anchor)
-            out.append(Candidate(self.articles[index], score, anchor))
+        for index in self.shortlist(first):
+            anchor = self.anchor_score(query, index)
+            out.append(Candidate(self.articles[index], float(first[index] + calibration.w_anchor * anchor), anchor,
+                                 float(semantic.raw[index]) if semantic is not None else 0.0))
         out.sort(key=lambda c: -c.score)
         return out
 
@@ -362,10 +423,13 @@ class LanguageIndex:
 
 
 class Engine:
-    def __init__(self, kb: KnowledgeBase, calibration: Calibration | None = None,
+    def __init__(self, kb: KnowledgeBase, calibration: Calibration | Calibrations | None = None,
                  decline_examples: dict[str, list[str]] | None = None) -> None:
         self.kb = kb
-        self.calibration = calibration or Calibration.load()
+        if isinstance(calibration, Calibration):
+            calibration = Calibrations(lexical=calibration, fused=calibration)
+        self.calibrations = calibration or Calibrations.load()
+        self.reranker: Reranker | None = None  # attached once article vectors are ready
         decline_examples = decline_examples or {}
         self.ids_by_lang = {lang: {a.id for a in kb.articles if a.lang == lang} for lang in ("sv", "en")}
         # An article missing in one language stands in with its other-language version, so a question
@@ -375,39 +439,88 @@ class Engine:
         for lang in ("sv", "en"):  # load the word-frequency lists now, not on the first question
             general_frequency("skola", lang)
 
-    def features(self, candidates: list[Candidate], query: QueryTerms) -> list[float]:
+    @property
+    def mode(self) -> str:
+        return FUSED if self.reranker is not None else LEXICAL
+
+    @property
+    def calibration(self) -> Calibration:
+        """The calibration for how this engine ranks now: lexical alone, or fused with the reranker."""
+        return self.calibrations.fused if self.reranker is not None else self.calibrations.lexical
+
+    def semantic_groups(self, lang: str) -> list[list[str]]:
+        """The texts the reranker compares a question with, per article of the lexical index (same order):
+        the article's own in both languages; the out-of-scope examples for the decline pseudo-article."""
+        groups = []
+        for article in self.indexes[lang].articles:
+            if article.id == OUT_OF_SCOPE_ID:
+                groups.append(list(dict.fromkeys(article.questions)))
+            else:
+                other = self.kb.get(article.id, "en" if article.lang == "sv" else "sv")
+                groups.append(article_texts(article, other))
+        return groups
+
+    def features(self, candidates: list[Candidate], query: QueryTerms, calibration: Calibration) -> list[float]:
         """Inputs of the confidence model: the best real article's score, its lead over the next one,
         its example-question match, how much of the question the knowledge base covers, how much
         closer the question is to the out-of-scope examples, how typical of the knowledge base its
-        most telling word is, and how much its words lean towards the out-of-scope examples."""
+        most telling word is, and how much its words lean towards the out-of-scope examples. The
+        fused model also weighs the e5 similarity of the best article and of the out-of-scope
+        examples: a question of only everyday words ("jag vet inte vad jag vill bli") has no
+        lexical evidence at all."""
         real = [c for c in candidates if c.article.id != OUT_OF_SCOPE_ID]
-        decline = next((c.score for c in candidates if c.article.id == OUT_OF_SCOPE_ID), 0.0)
+        decline_candidate = next((c for c in candidates if c.article.id == OUT_OF_SCOPE_ID), None)
+        decline = decline_candidate.score if decline_candidate is not None else 0.0
         top = real[0].score if real else 0.0
         second = real[1].score if len(real) > 1 else 0.0
         anchor = real[0].anchor if real else 0.0
-        return [top, top - second, anchor, query.coverage, decline - top, query.domain / 5, query.off_topic / 5]
+        out = [top, top - second, anchor, query.coverage, decline - top, query.domain / 5, query.off_topic / 5]
+        if calibration.semantic_features:
+            similarity = real[0].similarity if real else 0.0
+            decline_similarity = decline_candidate.similarity if decline_candidate is not None else 0.0
+            out += [similarity, decline_similarity - similarity]
+        return out
 
-    def search(self, question: str, lang_hint: str | None = None) -> tuple[str, list[Candidate], QueryTerms]:
+    def search(self, question: str, lang_hint: str | None = None,
+               pupil: bool = False) -> tuple[str, list[Candidate], QueryTerms]:
+        lang, candidates, query, _ = self._search(question, lang_hint, pupil)
+        return lang, candidates, query
+
+    def _search(self, question: str, lang_hint: str | None,
+                pupil: bool) -> tuple[str, list[Candidate], QueryTerms, Calibration]:
         lang = detect_language(question, default=lang_hint or "sv")
         index = self.indexes[lang]
         query = index.query_terms(question)
-        candidates = index.rank(query, self.calibration)
-        return lang, candidates, query
+        reranker = self.reranker  # read once: a background build may attach one meanwhile
+        semantic = reranker.scores(lang, question) if reranker is not None else None
+        calibration = self.calibrations.fused if reranker is not None else self.calibrations.lexical
+        return lang, index.rank(query, calibration, semantic, pupil), query, calibration
 
-    def answer(self, question: str, lang_hint: str | None = None) -> Answer:
-        lang, candidates, query = self.search(question, lang_hint)
-        confidence = self.calibration.confidence(self.features(candidates, query)) if candidates else 0.0
-        candidates = [c for c in candidates if c.article.id != OUT_OF_SCOPE_ID]
+    def answer(self, question: str, lang_hint: str | None = None, pupil: bool = False) -> Answer:
+        """The best article when the confidence clears the threshold. When the top two are close,
+        the confidence is that of the pair (their lead over the third), since the question clearly
+        belongs to the knowledge base even if it sits between two articles: the bot then answers with
+        the best and offers the runner-up ("Did you mean ...?") instead of declining."""
+        lang, all_candidates, query, calibration = self._search(question, lang_hint, pupil)
+        features = self.features(all_candidates, query, calibration) if all_candidates else []
+        confidence = calibration.confidence(features) if features else 0.0
+        candidates = [c for c in all_candidates if c.article.id != OUT_OF_SCOPE_ID]
         ids: list[str] = []
         for c in candidates:
             if c.article.id not in ids:
                 ids.append(c.article.id)
-        answered = bool(candidates) and confidence >= self.calibration.threshold
+        close = len(candidates) > 1 and candidates[0].score - candidates[1].score < calibration.close_margin
+        if close:
+            third = candidates[2].score if len(candidates) > 2 else 0.0
+            pair = [*features[:1], candidates[0].score - third, *features[2:]]
+            confidence = max(confidence, calibration.confidence(pair))
+        answered = bool(candidates) and confidence >= calibration.threshold
         best = candidates[0].article if candidates else None
         return Answer(answered=answered, article_id=best.id if answered and best else None,
                       lang=best.lang if answered and best else lang, score=confidence,
                       alternatives=ids[1:4] if answered else ids[:3], question_lang=lang,
-                      article=best if answered else None, candidates=candidates)
+                      article=best if answered else None, candidates=candidates,
+                      runner_up=candidates[1].article if answered and close else None)
 
 
 def load_decline_examples(content_dir: Path) -> dict[str, list[str]]:
@@ -418,5 +531,19 @@ def load_decline_examples(content_dir: Path) -> dict[str, list[str]]:
     return {lang: [str(q) for q in data.get(lang) or []] for lang in ("sv", "en")}
 
 
-def build_engine(content_dir: Path, calibration: Calibration | None = None) -> Engine:
+def build_engine(content_dir: Path, calibration: Calibration | Calibrations | None = None) -> Engine:
     return Engine(load_knowledge_base(content_dir / "kb"), calibration, load_decline_examples(content_dir))
+
+
+def build_reranker(engine: Engine, store: VectorStore, embed_missing: bool = True,
+                   embed: Callable[[list[str]], np.ndarray] | None = None) -> Reranker | None:
+    """The semantic reranker for this engine's articles from `store`: embeds the texts it lacks (slow:
+    run it in a thread), or with `embed_missing` false returns None unless every vector is stored.
+    `embed` embeds questions (default: the store's embedder, uncached)."""
+    indexes = {}
+    for lang in engine.indexes:
+        index = semantic_index(store, engine.semantic_groups(lang), embed_missing)
+        if index is None:
+            return None
+        indexes[lang] = index
+    return Reranker(indexes, embed or store.embedder.embed)

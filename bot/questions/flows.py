@@ -10,7 +10,7 @@ from bot.i18n import t
 from bot.ids import is_id
 from bot.interactions import ActionEvent, CommandRequest
 from bot.knowledge import Article
-from bot.questions import live, service
+from bot.questions import gaps, live, service
 from bot.questions.safeguarding import mentions_harm
 from bot.questions.views import (
     answer_message,
@@ -50,7 +50,7 @@ async def answer_question(bot: Bot, actor: Actor, text: str, request: CommandReq
     answer, question_id, token = await service.ask(bot, actor, text, _channel_kind(request))
     lang = answer.question_lang
     if answer.answered and answer.article is not None:
-        message = answer_message(answer.article, lang, question_id, answer.other_language)
+        message = answer_message(answer.article, lang, question_id, answer.other_language, answer.runner_up)
     else:
         engine = await service.engine_for(bot)
         closest = [a for a in (engine.kb.get(i, lang) or engine.kb.get(i, "en" if lang == "sv" else "sv")
@@ -129,7 +129,8 @@ async def _forward(bot: Bot, actor: Actor, question_id: int) -> list[Outcome]:
     if not channel or text is None:
         raise UserError("questions.gone")
     if await service.mark_forwarded(bot, question_id):
-        await bot.messenger.post(channel, forwarded_post(bot.settings.default_language, actor.user_id, text))
+        posted = await bot.messenger.post(channel, forwarded_post(bot.settings.default_language, actor.user_id, text))
+        await gaps.remember_forwarded(bot, question_id, actor.user_id, posted.ts)
     return [Reply(message=Message(text=t(actor.lang, "questions.forwarded", channel=f"<#{channel}>")))]
 
 

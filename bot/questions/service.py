@@ -16,10 +16,11 @@ from bot.db import versions
 from bot.db.upsert import insert_new, upsert
 from bot.errors import UserError
 from bot.knowledge.loader import content_fingerprint
-from bot.questions.engine import Answer, Engine, build_engine
+from bot.questions.engine import Answer, Engine, build_engine, build_reranker
+from bot.questions.semantic import VectorStore, vector_store
 from bot.questions.tables import feedback, question_log, unanswered
 from bot.redact import mask_personal_data
-from bot.users import Actor
+from bot.users import Actor, Role
 
 if TYPE_CHECKING:
     from bot.runtime import Bot
@@ -31,19 +32,65 @@ FINGERPRINT = "questions.fingerprint"
 CHECKED_AT = "questions.checked_at"
 CONTENT_VERSION = "questions.content_version"
 CONTENT_VERSION_NAME = "content"  # the shared_versions row a reload on any instance bumps
+REBUILD = "questions.rebuild"  # the background task computing article vectors, while one runs
+PENDING_FINGERPRINT = "questions.pending_fingerprint"  # content version that task is building
 RELOAD_CHECK_SECONDS = 5.0
 MAX_QUESTION = 1000
 
 
 async def load_engine(bot: Bot) -> Engine:
-    """(Re)build the index off the event loop and swap it in; questions keep being answered meanwhile."""
+    """(Re)build the index off the event loop and swap it in; questions keep being answered meanwhile.
+
+    With every article vector stored, the new index is fused at once. Otherwise the vectors are
+    computed in the background (`REBUILD`): the old index keeps answering until the new one is
+    complete, and on a first start with no vectors at all the lexical index answers meanwhile."""
     content = bot.settings.content_dir
     fingerprint = content_fingerprint(content / "kb")
     bot.state[CONTENT_VERSION] = await versions.current(bot.db, CONTENT_VERSION_NAME)
+    bot.state[CHECKED_AT] = time.monotonic()
     engine = await asyncio.to_thread(build_engine, content)
-    install_engine(bot, engine, fingerprint)
-    log.debug("knowledge base indexed: %d articles", len(engine.kb.articles))
+    store = await asyncio.to_thread(vector_store, bot.settings.semantic_reranker, bot.settings.vector_dir)
+    if store is not None:
+        engine.reranker = await asyncio.to_thread(build_reranker, engine, store, False)
+    pending: asyncio.Task[None] | None = bot.state.pop(REBUILD, None)
+    if pending is not None:
+        pending.cancel()  # an older content version's build; its vectors are stored as they come
+    if store is not None and engine.reranker is None:
+        bot.state[REBUILD] = asyncio.create_task(_fuse_later(bot, engine, store, fingerprint))
+        if bot.state.get(ENGINE) is not None:
+            bot.state[PENDING_FINGERPRINT] = fingerprint
+            return engine
+    _swap_in(bot, engine, fingerprint)
     return engine
+
+
+def _swap_in(bot: Bot, engine: Engine, fingerprint: tuple[int, float]) -> None:
+    install_engine(bot, engine, fingerprint)
+    bot.state.pop(PENDING_FINGERPRINT, None)
+    log.debug("knowledge base indexed: %d articles, %s ranking", len(engine.kb.articles), engine.mode)
+
+
+async def _fuse_later(bot: Bot, engine: Engine, store: VectorStore, fingerprint: tuple[int, float]) -> None:
+    """Embed the texts the store lacks (in a thread, one core), then swap in the fused index."""
+    started = time.monotonic()
+    try:
+        engine.reranker = await asyncio.to_thread(build_reranker, engine, store, True)
+    except Exception:
+        log.exception("semantic reranker: embedding the articles failed; answering lexically")
+        if bot.state.get(PENDING_FINGERPRINT) == fingerprint:
+            _swap_in(bot, engine, fingerprint)
+        return
+    log.info("semantic reranker: article vectors computed in %.1f s", time.monotonic() - started)
+    if bot.state.get(PENDING_FINGERPRINT, fingerprint) == fingerprint:
+        _swap_in(bot, engine, fingerprint)
+
+
+async def wait_for_index(bot: Bot) -> Engine:
+    """The index once any background build has finished (for `reload`, tools and tests)."""
+    pending: asyncio.Task[None] | None = bot.state.get(REBUILD)
+    if pending is not None:
+        await asyncio.shield(pending)
+    return await engine_for(bot)
 
 
 async def ensure_engine(bot: Bot) -> Engine:
@@ -68,9 +115,11 @@ async def engine_for(bot: Bot) -> Engine:
         return await load_engine(bot)
     if time.monotonic() - bot.state.get(CHECKED_AT, 0.0) > RELOAD_CHECK_SECONDS:
         bot.state[CHECKED_AT] = time.monotonic()
-        if content_fingerprint(bot.settings.content_dir / "kb") != bot.state.get(FINGERPRINT) or \
-                await versions.current(bot.db, CONTENT_VERSION_NAME) != bot.state.get(CONTENT_VERSION, 0):
-            return await load_engine(bot)
+        fingerprint = content_fingerprint(bot.settings.content_dir / "kb")
+        changed_here = fingerprint not in (bot.state.get(FINGERPRINT), bot.state.get(PENDING_FINGERPRINT))
+        if changed_here or await versions.current(bot.db, CONTENT_VERSION_NAME) != bot.state.get(CONTENT_VERSION, 0):
+            await load_engine(bot)
+            return bot.state[ENGINE]
     return engine
 
 
@@ -95,7 +144,9 @@ async def ask(bot: Bot, actor: Actor, question: str, channel_kind: str) -> tuple
     if len(question) > MAX_QUESTION:
         raise UserError("errors.too_long", limit=MAX_QUESTION)
     engine = await engine_for(bot)
-    answer = engine.answer(question, lang_hint=actor.lang if actor.lang_chosen else None)
+    # In a thread: embedding the question costs some 20 ms of CPU, and taps must not wait for it.
+    answer = await asyncio.to_thread(engine.answer, question, actor.lang if actor.lang_chosen else None,
+                                     actor.role == Role.pupil)
     now = bot.clock.now()
     token = secrets.token_urlsafe(16)
     async with bot.db.write() as conn:

@@ -1,9 +1,21 @@
 """What the question answerer stores. No Slack user IDs: questions are kept for improving content,
-not for knowing who asked (the asker's ID is only used, with consent, when forwarding to a counsellor)."""
+not for knowing who asked (the asker's ID is only kept, with consent, for a question forwarded to
+the counsellors, so their answer can reach the asker)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from bot.db.schema import metadata, utc_column
 
@@ -45,4 +57,24 @@ unanswered = Table(
     Column("lang", String(2), nullable=False),
     Column("closest", String(250), nullable=True),  # comma-separated closest article ids
     utc_column("forwarded_at"),
+    Column("asker_id", String(64), nullable=True),  # only once forwarded, with the asker's consent
+    Column("thread_ts", String(32), nullable=True),  # the forwarded post in GUIDANCE_CHANNEL
+    Column("answer", Text, nullable=True),  # the counsellor's latest answer in that thread
+    utc_column("answered_at"),
+    Index("ix_unanswered_thread_ts", "thread_ts"),
+)
+
+content_proposals = Table(
+    "content_proposals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    utc_column("created_at", nullable=False),
+    Column("kind", String(16), nullable=False),  # "example" (for article_id) or "article" (a new one)
+    Column("article_id", String(80), nullable=True),
+    Column("lang", String(2), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("proposed_by", String(64), nullable=False),
+    Column("question_id", Integer, nullable=True),
+    UniqueConstraint("question_id", "kind", "article_id", name="uq_content_proposals_question_kind"),
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -17,7 +18,7 @@ from wordfreq import zipf_frequency
 WORD = re.compile(r"[0-9a-zåäöéüæø]+")
 
 SV_STOP = frozenset("""
-alla allt andra annan att av bara blir bli de dem den denna deras dess det detta dig din dina ditt du där då efter
+alla allt andra annan att av bara de dem den denna deras dess det detta dig din dina ditt du där då efter
 eftersom eller en er era ert ett finns fler från får för gör ha hade han har hen henne hennes hon honom hur här i
 ibland igen in inför inom inte jag ju kan kanske man med mellan men mig min mina mitt mot mycket ni nu när någon
 något några och om oss på sig sin sina sitt ska skulle som så sådan sådana till typ under upp ut utan vad var
@@ -80,11 +81,39 @@ def general_frequency(word: str, lang: str) -> float:
 REAL_WORD_ZIPF = 2.5  # at or above this, a word is a real word, not a typo to correct
 
 
+_CAPITALS = re.compile(r"(?<![\w])[A-ZÅÄÖ]{2,}(?![a-zåäö])")
+
+
+def abbreviations(text: str) -> Counter[str]:
+    """Words written in capitals (`SKA:n`, `SEN`), lower-cased and counted: the abbreviations a text uses."""
+    return Counter(w.lower() for w in _CAPITALS.findall(unicodedata.normalize("NFKC", text)))
+
+
 @lru_cache(maxsize=65_536)
-def content_words(text: str, lang: str) -> tuple[str, ...]:
-    """The words that carry meaning; cached because building the index reads each field several times."""
+def content_words(text: str, lang: str, keep: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """The words that carry meaning; cached because building the index reads each field several times.
+
+    `keep` holds stop words that the articles also use as abbreviations ("ska" is a verb, "SKA" the
+    systematic quality work): as often as the text writes one in capitals ("SKA:n") it is kept."""
     stop = STOP[lang]
-    return tuple(w for w in words(text) if w not in stop and (len(w) > 1 or w.isdigit()))
+    spared = abbreviations(text) if keep else Counter()
+    out = []
+    for w in words(text):
+        if w in stop:
+            if w not in keep or spared[w] <= 0:
+                continue
+            spared[w] -= 1
+        if len(w) > 1 or w.isdigit():
+            out.append(w)
+    return tuple(out)
+
+
+def abbreviation_stop_words(synonyms: Iterable[str], lang: str) -> frozenset[str]:
+    """Stop words that some article's synonyms write as an abbreviation in capitals (SKA, SEN)."""
+    found: set[str] = set()
+    for synonym in synonyms:
+        found.update(abbreviations(synonym))
+    return frozenset(found & STOP[lang])
 
 
 _SV_HINT = re.compile(r"[åäö]")

@@ -31,8 +31,10 @@ def sources_text(article: Article, lang: str) -> str:
     return f"{t(lang, 'questions.sources')}: {links}"
 
 
-def answer_message(article: Article, lang: str, question_id: int | None, other_language: bool) -> Message:
-    """The answer card; feedback buttons only when it answers a logged question."""
+def answer_message(article: Article, lang: str, question_id: int | None, other_language: bool,
+                   runner_up: Article | None = None) -> Message:
+    """The answer card; feedback buttons only when it answers a logged question; the runner-up as
+    "Did you mean ...?" when the question sat between two articles."""
     blocks: list = [
         Header(text=esc(article.title)),
         Markdown(text=esc(article.summary), fallback=markdown_to_mrkdwn(article.summary)),
@@ -47,6 +49,10 @@ def answer_message(article: Article, lang: str, question_id: int | None, other_l
                Button(label="👎", action="q:fb", value=f"{question_id}|down")] if question_id is not None else []),
         ]),
     ]
+    if runner_up is not None:
+        blocks += [Text(text=t(lang, "questions.did_you_mean", title=esc(runner_up.title))),
+                   Actions(buttons=[Button(label=esc(runner_up.title), action="q:show",
+                                           value=f"{runner_up.id}|{runner_up.lang}")])]
     return Message(text=f"{article.title}: {article.summary}", blocks=blocks)
 
 

@@ -13,6 +13,8 @@ one transaction:
   like an anonymous one); for surveys still open, the keyed hashes that tie them to their answers are
   removed, so the link is gone at once rather than at close;
 - scheduled messages to them (due items whose key names them) are deleted;
+- a question they forwarded to the counsellors no longer names them (a later answer reaches nobody), and
+  proposals they made for the knowledge base carry the pseudonym;
 - the audit log keeps every event, with their id replaced by a pseudonym `forgotten-<random>`;
 - finally every text and JSON column of every table is swept for the id (lists drop it, text gets the
   pseudonym), so nothing identifying is left whatever a capability stores.
@@ -47,7 +49,7 @@ from bot.db.erasure import erase_deleted
 from bot.db.schema import audit_log, due_items, metadata, users
 from bot.errors import Forbidden
 from bot.i18n import t
-from bot.questions.tables import feedback, question_log, unanswered
+from bot.questions.tables import content_proposals, feedback, question_log, unanswered
 from bot.reports.audit import record
 from bot.reports.exports import ExportFile
 from bot.scheduler import schedule
@@ -300,6 +302,9 @@ async def forget(bot: Bot, actor: Actor, user_id: str) -> ForgetResult:
             update(survey_answers).where(survey_answers.c.user_id == user_id).values(user_id=None, school=None),
             delete(due_items).where(due_items.c.key.contains(user_id, autoescape=True)),
             update(audit_log).where(audit_log.c.actor == user_id).values(actor=pseudonym),
+            # a counsellor's later answer to a forwarded question then reaches nobody
+            update(unanswered).where(unanswered.c.asker_id == user_id).values(asker_id=None),
+            update(content_proposals).where(content_proposals.c.proposed_by == user_id).values(proposed_by=pseudonym),
         ):
             rows += (await conn.execute(statement)).rowcount or 0
         rows += await _unlink_open_surveys(conn, user_id)
@@ -343,6 +348,10 @@ async def collect(conn: AsyncConnection, user_id: str, tz: Any, lang: str) -> di
         survey_series.c.created_by == user_id))).mappings().all()
     created_meetings = (await conn.execute(select(conferences.c.id, conferences.c.title, conferences.c.created_at)
                                            .where(conferences.c.created_by == user_id))).mappings().all()
+    forwarded = (await conn.execute(select(unanswered).where(unanswered.c.asker_id == user_id)
+                                    .order_by(unanswered.c.id))).mappings().all()
+    proposed = (await conn.execute(select(content_proposals).where(content_proposals.c.proposed_by == user_id)
+                                   .order_by(content_proposals.c.id))).mappings().all()
     mentioned = cast(audit_log.c.detail, Text).contains(user_id, autoescape=True)
     log_rows = (await conn.execute(select(audit_log).where((audit_log.c.actor == user_id) | mentioned)
                                    .order_by(audit_log.c.id))).mappings().all()
@@ -374,6 +383,12 @@ async def collect(conn: AsyncConnection, user_id: str, tz: Any, lang: str) -> di
             "survey_series": [{"id": r["id"], "title": r["title"]} for r in created_series],
             "meetings": [{"id": r["id"], "title": r["title"], "created": _iso(r["created_at"], tz)}
                          for r in created_meetings]},
+        "questions_for_a_counsellor": [{"question": r["question"], "forwarded": _iso(r["forwarded_at"], tz),
+                                        "answer": r["answer"], "answered": _iso(r["answered_at"], tz)}
+                                       for r in forwarded],
+        "knowledge_base_proposals": [{"question": r["question"], "answer": r["answer"], "kind": r["kind"],
+                                      "article": r["article_id"], "proposed": _iso(r["created_at"], tz)}
+                                     for r in proposed],
         "audit_log": [{"at": _iso(r["at"], tz), "by_you": r["actor"] == user_id, "action": r["action"],
                        "detail": r["detail"]} for r in log_rows],
         "scheduled_messages": [{"kind": r["kind"], "due": _iso(r["due_at"], tz), "sent": r["done_at"] is not None}

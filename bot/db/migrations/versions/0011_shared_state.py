@@ -4,16 +4,16 @@ refreshes, content versions and the pupil pages' rate-limit windows.
 Each of these lived in one process's memory; behind a load balancer that meant N times the DM rate,
 duplicate answers to retried events, live counts out of order and a reload reaching one instance.
 
-Revision ID: 0010_shared_state
-Revises: 0009_link_limits_feeds
+Revision ID: 0011_shared_state
+Revises: 0010_knowledge_gaps
 Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_shared_state"
-down_revision = "0009_link_limits_feeds"
+revision = "0011_shared_state"
+down_revision = "0010_knowledge_gaps"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,198 @@
+"""The semantic side of ranking: article texts as e5 vectors, stored so start-up never embeds them.
+
+Embedding every title, summary, synonym and example question takes close to a minute of CPU, one
+question about 20 ms. So article vectors are computed once per text and kept in a vector store (a
+`.npz` file per embedder under `VECTOR_DIR`, keyed by a SHA-256 of each text): a content change embeds
+only the texts that are new, and a restart embeds nothing.
+
+An article's similarity to a question is the mean of its three closest texts (title, summary,
+synonyms, example questions, in both languages: e5 is multilingual); the ranker adds it, standardised
+over the articles, to the lexical score.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from bot.knowledge import Article
+from bot.questions.embedding import Embedder, load_embedder
+
+log = logging.getLogger(__name__)
+
+CLOSEST = 3  # an article's similarity is the mean of its this many closest texts
+BATCH = 64  # texts per embedding call, so a long first build saves progress as it goes
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class VectorStore:
+    """Vectors by text hash, in memory and in one file per embedder; safe to share between threads."""
+
+    def __init__(self, directory: Path | None, embedder: Embedder, label: str = "articles") -> None:
+        self.embedder = embedder
+        self.path = directory / f"{label}-{embedder.name}.npz" if directory is not None else None
+        self._vectors: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+        if self.path is not None and self.path.exists():
+            try:
+                with np.load(self.path) as data:
+                    self._vectors = dict(zip((str(k) for k in data["keys"]), data["vectors"], strict=True))
+            except (OSError, ValueError, KeyError) as exc:
+                log.warning("vector store %s unreadable, rebuilding it: %s", self.path, exc)
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+    def missing(self, texts: Sequence[str]) -> list[str]:
+        return list(dict.fromkeys(t for t in texts if text_key(t) not in self._vectors))
+
+    def lookup(self, texts: Sequence[str]) -> np.ndarray | None:
+        """The stored vectors of `texts` in order, or None when any is missing."""
+        try:
+            rows = [self._vectors[text_key(t)] for t in texts]
+        except KeyError:
+            return None
+        return np.vstack(rows) if rows else np.zeros((0, 1), dtype=np.float32)
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of `texts`, embedding (and storing) those not stored yet. Slow when many are new."""
+        todo = self.missing(texts)
+        for start in range(0, len(todo), BATCH):
+            batch = todo[start:start + BATCH]
+            embedded = self.embedder.embed(batch)
+            with self._lock:
+                self._vectors.update((text_key(t), v) for t, v in zip(batch, embedded, strict=True))
+            if self.path is not None and start + BATCH < len(todo) and (start // BATCH) % 10 == 9:
+                self.save()  # progress survives an interrupted first build
+        if todo:
+            self.save()
+        found = self.lookup(texts)
+        assert found is not None
+        return found
+
+    def put(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Store vectors computed elsewhere (the benchmark gives synthetic texts their source's vectors)."""
+        with self._lock:
+            self._vectors.update((text_key(t), v) for t, v in zip(texts, vectors, strict=True))
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        with self._lock:
+            keys = np.array(list(self._vectors), dtype="U64")
+            matrix = np.vstack(list(self._vectors.values())).astype(np.float32) if self._vectors else \
+                np.zeros((0, 1), dtype=np.float32)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".npz.tmp")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                np.savez(out, keys=keys, vectors=matrix)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, self.path)  # readers see the old file or the new one, never half of one
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def article_texts(article: Article, other: Article | None) -> list[str]:
+    """What an article says it is about, in its language and (when there is one) the other."""
+    texts: list[str] = []
+    for version in (article, other):
+        if version is not None:
+            texts += [version.title, version.summary, *version.synonyms, *version.questions]
+    return list(dict.fromkeys(t.strip() for t in texts if t.strip()))
+
+
+class SemanticIndex:
+    """One language's articles (same order as the lexical index) as rows of text vectors."""
+
+    def __init__(self, groups: list[list[str]], vectors: np.ndarray) -> None:
+        self.vectors = vectors
+        self.count = len(groups)
+        # slots[i, j] is the row of article i's j-th text, or len(vectors) (a -inf pad) past its last one.
+        width = max([len(g) for g in groups] + [1])
+        self.slots = np.full((self.count, width), len(vectors), dtype=np.int32)
+        row = 0
+        for position, group in enumerate(groups):
+            self.slots[position, :len(group)] = np.arange(row, row + len(group))
+            row += len(group)
+        self.closest = np.minimum(CLOSEST, np.maximum(1, [len(g) for g in groups]))
+        self.empty = np.array([not g for g in groups])
+
+    def similarity(self, question: np.ndarray) -> np.ndarray:
+        """Per article, the mean cosine between the question and the article's CLOSEST closest texts."""
+        sims = np.append(self.vectors @ question, -np.inf)[self.slots]
+        k = min(CLOSEST, sims.shape[1])
+        best = -np.partition(-sims, k - 1, axis=1)[:, :k]
+        best = np.sort(best, axis=1)[:, ::-1]
+        ranks = np.arange(k)[None, :] < self.closest[:, None]
+        out = np.where(ranks, np.where(np.isfinite(best), best, 0.0), 0.0).sum(axis=1) / self.closest
+        out[self.empty] = 0.0
+        return out
+
+
+def semantic_index(store: VectorStore, groups: list[list[str]], embed_missing: bool) -> SemanticIndex | None:
+    """Index texts grouped by article; None when vectors are missing and `embed_missing` is false."""
+    texts = [t for group in groups for t in group]
+    vectors = store.vectors(texts) if embed_missing else store.lookup(texts)
+    if vectors is None:
+        return None
+    if not texts:
+        vectors = np.zeros((0, 1), dtype=np.float32)
+    return SemanticIndex(groups, vectors.astype(np.float32).reshape(len(texts), -1))
+
+
+class Reranker:
+    """Semantic scores per language for the ranker: index vectors plus a way to embed the question."""
+
+    def __init__(self, indexes: dict[str, SemanticIndex], embed: Callable[[list[str]], np.ndarray]) -> None:
+        self.indexes = indexes
+        self.embed = embed
+
+    def scores(self, lang: str, question: str) -> SemanticScores | None:
+        index = self.indexes.get(lang)
+        if index is None or not index.count or not len(index.vectors):
+            return None
+        raw = index.similarity(self.embed([question])[0])
+        return SemanticScores(standardise(raw), raw)
+
+
+class SemanticScores(NamedTuple):
+    """Per article: standardised over the articles (for ranking) and the raw cosine (for confidence)."""
+
+    standardised: np.ndarray
+    raw: np.ndarray
+
+
+def standardise(scores: np.ndarray) -> np.ndarray:
+    """Zero mean, unit spread over the articles, so one weight fits any question and corpus size."""
+    spread = float(scores.std())
+    return (scores - scores.mean()) / spread if spread > 1e-9 else np.zeros_like(scores)
+
+
+_stores: dict[tuple[str, Path], VectorStore] = {}
+_stores_lock = threading.Lock()
+
+
+def vector_store(backend: str, directory: Path) -> VectorStore | None:
+    """The process-wide store for this backend and directory (loading a file once), or None when the
+    backend is off or cannot run here (logged once by `load_embedder`). Blocking: call it in a thread."""
+    embedder = load_embedder(backend)
+    if embedder is None:
+        return None
+    with _stores_lock:
+        key = (embedder.name, directory.resolve())
+        if key not in _stores:
+            _stores[key] = VectorStore(directory, embedder)
+        return _stores[key]
