@@ -359,16 +359,21 @@ class Writer:
                     if not deadlines:
                         raise
                     log.warning("database busy: %s", exc)
-                    waiting = []
-                    for job in jobs:
-                        if job.deadline is not None:
-                            self._fail(job, NotSaved())
-                        else:
-                            waiting.append(job)
-                    self._queue.extendleft(reversed(waiting))
+                    self._refuse_answers(jobs)
                     return None
                 await asyncio.sleep(0.005)
         return inline
+
+    def _refuse_answers(self, jobs: list[_Job]) -> None:
+        """The database stayed busy: answers (which carry a deadline) are told "not saved" now; other
+        writes go back to the front of the queue for the next batch."""
+        waiting = []
+        for job in jobs:
+            if job.deadline is not None:
+                self._fail(job, NotSaved())
+            else:
+                waiting.append(job)
+        self._queue.extendleft(reversed(waiting))
 
     def _drop_inline(self) -> None:
         inline, self._inline = self._inline, None
@@ -440,13 +445,7 @@ class Writer:
             if not deadlines:
                 raise
             log.warning("database busy: %s", exc.orig)
-            waiting = []
-            for job in jobs:
-                if job.deadline is not None:
-                    self._fail(job, NotSaved())
-                else:
-                    waiting.append(job)
-            self._queue.extendleft(reversed(waiting))
+            self._refuse_answers(jobs)
             return None
         return conn
 
