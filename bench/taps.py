@@ -105,8 +105,13 @@ def bot_env(db: Path, api: str, port: int) -> dict[str, str]:
 
 
 async def start_bot(db: Path, fake: FakeSlack, log: Path) -> Server:
+    """`samsyv db upgrade`, then `samsyv run --http`: the deploy step first, as in production (run never migrates)."""
     port = free_port()
-    return await start([sys.executable, "-m", "bot", "run", "--http"], bot_env(db, fake.url, port), port, log)
+    env = bot_env(db, fake.url, port)
+    with log.open("ab") as out:
+        subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], cwd=ROOT, env={**os.environ, **env},
+                       stdout=out, stderr=subprocess.STDOUT, check=True)
+    return await start([sys.executable, "-m", "bot", "run", "--http"], env, port, log)
 
 
 async def start_bare(fake: FakeSlack, log: Path) -> Server:
