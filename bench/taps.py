@@ -109,8 +109,11 @@ async def start_bot(db: Path, fake: FakeSlack, log: Path) -> Server:
     port = free_port()
     env = bot_env(db, fake.url, port)
     with log.open("ab") as out:
-        subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], cwd=ROOT, env={**os.environ, **env},
-                       stdout=out, stderr=subprocess.STDOUT, check=True)
+        upgrade = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "db", "upgrade", cwd=ROOT,
+                                                       env={**os.environ, **env}, stdout=out,
+                                                       stderr=subprocess.STDOUT)
+        if await upgrade.wait() != 0:
+            raise RuntimeError(f"db upgrade failed; see {log}")
     return await start([sys.executable, "-m", "bot", "run", "--http"], env, port, log)
 
 
