@@ -102,9 +102,14 @@ class Coalescer:
                 await self._senders[key]()
             except Exception:
                 log.exception("coalesced update %s failed", key)
+            # The interval counts from the end of this call: a slow render or a 429 retry must not bring
+            # the next chat.update closer than `interval` to this one.
+            done = time.time()
+            next_due = done + self.interval
             async with self.db.write() as conn:
                 await conn.execute(update(message_refresh).where(and_(row.key == key, row.claimed_by == self.worker))
-                                   .values(claimed_by=None, claimed_until=None))
+                                   .values(claimed_by=None, claimed_until=None, sent_at=done,
+                                           due_at=case((row.due_at < next_due, next_due), else_=row.due_at)))
         async with self.db.read() as conn:
             state = (await conn.execute(select(row.dirty, row.due_at, row.claimed_until)
                                         .where(row.key == key))).first()
