@@ -218,14 +218,7 @@ def _span_test(shown: list[frozenset[int]], cells: int) -> Callable[[frozenset[i
     def test(candidate: frozenset[int]) -> bool:
         target: Row = {c: one for c in candidate}
         for column, row in basis:
-            factor = target.get(column)
-            if factor:
-                for i, v in row.items():
-                    value = target.get(i, 0) - factor * v
-                    if value:
-                        target[i] = value
-                    else:
-                        target.pop(i, None)
+            _subtract(target, target.get(column), row)
         return not target
 
     return test
@@ -237,6 +230,18 @@ def _next_to_hide(involved: list[frozenset[int]], sizes: list[int], total: froze
 
 
 Row = dict[int, Fraction]  # sparse: column -> non-zero value
+
+
+def _subtract(target: Row, factor: Fraction | None, row: Row) -> None:
+    """target -= factor × row, in place, keeping the row sparse (no zero entries)."""
+    if not factor:
+        return
+    for i, v in row.items():
+        value = target.get(i, 0) - factor * v
+        if value:
+            target[i] = value
+        else:
+            target.pop(i, None)
 
 
 def _eliminate(rows: list[Row], columns: Iterable[int]) -> tuple[list[Row], list[tuple[int, Row]]]:
@@ -252,14 +257,7 @@ def _eliminate(rows: list[Row], columns: Iterable[int]) -> tuple[list[Row], list
         scale = found[column]
         pivot = {i: v / scale for i, v in found.items()}
         for r in rows + [p for _, p in pivots]:
-            factor = r.get(column)
-            if factor:
-                for i, v in pivot.items():
-                    value = r.get(i, 0) - factor * v
-                    if value:
-                        r[i] = value
-                    else:
-                        r.pop(i, None)
+            _subtract(r, r.get(column), pivot)
         pivots.append((column, pivot))
     return [r for r in rows if r], pivots
 
