@@ -15,6 +15,7 @@ from sqlalchemy import insert, select, update
 from bot.db import versions
 from bot.db.upsert import insert_new, upsert
 from bot.errors import UserError
+from bot.i18n import t
 from bot.knowledge.loader import content_fingerprint
 from bot.questions.engine import Answer, Engine, build_engine, build_reranker
 from bot.questions.semantic import VectorStore, vector_store
@@ -130,7 +131,6 @@ async def reload_everywhere(bot: Bot) -> Engine:
 
 
 SAFEGUARDING = "safeguarding"  # article_id of questions answered with the kind answer (not an article)
-SAFEGUARDING_PLACEHOLDER = "(en fråga om utsatthet, vidarebefordrad till en vägledare; texten visas inte)"
 
 
 def forward_check(token: str, user_id: str) -> str:
@@ -211,7 +211,8 @@ async def mark_forwarded(bot: Bot, question_id: int) -> bool:
             if text is None:
                 return False
             # A question that tells of harm goes to the counsellors, never verbatim into what the team exports.
-            shown = SAFEGUARDING_PLACEHOLDER if text["article_id"] == SAFEGUARDING else text["question"]
+            withheld = text["article_id"] == SAFEGUARDING
+            shown = t(bot.settings.default_language, "questions.withheld") if withheld else text["question"]
             await insert_new(conn, unanswered, [dict(question_id=question_id, created_at=bot.clock.now(),
                                                      question=shown, lang=text["lang"])],
                              key=["question_id"])
