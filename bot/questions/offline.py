@@ -19,7 +19,7 @@ def fuse(engine: Engine, questions: list[str] | None = None, vector_dir: Path | 
     """Attach the reranker (embedding what the store lacks, and `questions` in one batch ahead of
     use); False when the backend cannot run here."""
     directory = vector_dir or VECTOR_DIR
-    store = vector_store(backend, directory)
+    store = vector_store(backend, directory, CONTENT_DIR)
     if store is None:
         return False
     asked = VectorStore(directory, store.embedder, label=QUESTION_STORE)

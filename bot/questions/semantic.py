@@ -1,9 +1,13 @@
 """The semantic side of ranking: article texts as e5 vectors, stored so start-up never embeds them.
 
-Embedding every title, summary, synonym and example question takes close to a minute of CPU, one
+Embedding every title, summary, synonym and example question takes one to two minutes of CPU, one
 question about 20 ms. So article vectors are computed once per text and kept in a vector store (a
 `.npz` file per embedder under `VECTOR_DIR`, keyed by a SHA-256 of each text): a content change embeds
-only the texts that are new, and a restart embeds nothing.
+only the texts that are new, and a restart embeds nothing. The vectors of the content as released ship
+with it (`content/vectors/`, written by `samsyv content vectors`, like a lock file): a fresh checkout
+answers with the reranker from its first question, and the local store only holds what is newer.
+Every vector is kept at half precision (float16, a cosine error near 1e-4), so a shipped vector and one
+computed here are the same numbers.
 
 An article's similarity to a question is the mean of its three closest texts (title, summary,
 synonyms, example questions, in both languages: e5 is multilingual); the ranker adds it, standardised
@@ -32,24 +36,67 @@ CLOSEST = 3  # an article's similarity is the mean of its this many closest text
 BATCH = 64  # texts per embedding call, so a long first build saves progress as it goes
 
 
+SEED_DIR = "vectors"  # under the content directory: the shipped vectors of the released content
+
+
 def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-class VectorStore:
-    """Vectors by text hash, in memory and in one file per embedder; safe to share between threads."""
+def stored_precision(vectors: np.ndarray) -> np.ndarray:
+    """Vectors as the store keeps them: rounded to float16, computed with as float32."""
+    return np.asarray(vectors, dtype=np.float32).astype(np.float16).astype(np.float32)
 
-    def __init__(self, directory: Path | None, embedder: Embedder, label: str = "articles") -> None:
+
+def store_path(directory: Path, embedder_name: str, label: str = "articles") -> Path:
+    return directory / f"{label}-{embedder_name}.npz"
+
+
+def read_vectors(path: Path) -> dict[str, np.ndarray]:
+    """One store file's vectors by text key; empty (with one warning) when it cannot be read."""
+    if not path.exists():
+        return {}
+    try:
+        with np.load(path) as data:
+            matrix = stored_precision(data["vectors"])
+            keys = data["keys"].astype("U64")  # ASCII hex, stored as bytes
+            return dict(zip((str(k) for k in keys), matrix, strict=True))
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("vector store %s unreadable, rebuilding it: %s", path, exc)
+        return {}
+
+
+def write_vectors(path: Path, vectors: dict[str, np.ndarray]) -> None:
+    """Write atomically: readers see the old file or the new one, never half of one."""
+    keys = np.array(list(vectors), dtype="S64")
+    matrix = np.vstack(list(vectors.values())).astype(np.float16) if vectors else np.zeros((0, 1), dtype=np.float16)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            np.savez(out, keys=keys, vectors=matrix)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class VectorStore:
+    """Vectors by text hash, in memory and in one file per embedder; safe to share between threads.
+
+    `seed` is a read-only directory of shipped vectors (the content's own); what this store computes
+    itself is written to `directory` only."""
+
+    def __init__(self, directory: Path | None, embedder: Embedder, label: str = "articles",
+                 seed: Path | None = None) -> None:
         self.embedder = embedder
-        self.path = directory / f"{label}-{embedder.name}.npz" if directory is not None else None
-        self._vectors: dict[str, np.ndarray] = {}
+        self.path = store_path(directory, embedder.name, label) if directory is not None else None
         self._lock = threading.Lock()
-        if self.path is not None and self.path.exists():
-            try:
-                with np.load(self.path) as data:
-                    self._vectors = dict(zip((str(k) for k in data["keys"]), data["vectors"], strict=True))
-            except (OSError, ValueError, KeyError) as exc:
-                log.warning("vector store %s unreadable, rebuilding it: %s", self.path, exc)
+        self._seeded = read_vectors(store_path(seed, embedder.name, label)) if seed is not None else {}
+        self._vectors: dict[str, np.ndarray] = dict(self._seeded)
+        if self.path is not None:
+            self._vectors.update(read_vectors(self.path))
 
     def __len__(self) -> int:
         return len(self._vectors)
@@ -70,7 +117,7 @@ class VectorStore:
         todo = self.missing(texts)
         for start in range(0, len(todo), BATCH):
             batch = todo[start:start + BATCH]
-            embedded = self.embedder.embed(batch)
+            embedded = stored_precision(self.embedder.embed(batch))
             with self._lock:
                 self._vectors.update((text_key(t), v) for t, v in zip(batch, embedded, strict=True))
             if self.path is not None and start + BATCH < len(todo) and (start // BATCH) % 10 == 9:
@@ -84,25 +131,23 @@ class VectorStore:
     def put(self, texts: Sequence[str], vectors: np.ndarray) -> None:
         """Store vectors computed elsewhere (the benchmark gives synthetic texts their source's vectors)."""
         with self._lock:
-            self._vectors.update((text_key(t), v) for t, v in zip(texts, vectors, strict=True))
+            self._vectors.update((text_key(t), v) for t, v in zip(texts, stored_precision(vectors), strict=True))
 
     def save(self) -> None:
+        """Write what this store holds beyond the shipped seed to its own file."""
         if self.path is None:
             return
         with self._lock:
-            keys = np.array(list(self._vectors), dtype="U64")
-            matrix = np.vstack(list(self._vectors.values())).astype(np.float32) if self._vectors else \
-                np.zeros((0, 1), dtype=np.float32)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".npz.tmp")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                np.savez(out, keys=keys, vectors=matrix)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, self.path)  # readers see the old file or the new one, never half of one
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            own = {k: v for k, v in self._vectors.items() if k not in self._seeded}
+        write_vectors(self.path, own)
+
+    def export(self, path: Path, texts: Sequence[str]) -> int:
+        """Write exactly the vectors of `texts` (embedding those missing) to `path`: the shipped seed."""
+        vectors = self.vectors(texts)
+        keys = list(dict.fromkeys(text_key(t) for t in texts))
+        by_key = dict(zip((text_key(t) for t in texts), vectors, strict=True))
+        write_vectors(path, {k: by_key[k] for k in keys})
+        return len(keys)
 
 
 def article_texts(article: Article, other: Article | None) -> list[str]:
@@ -181,18 +226,20 @@ def standardise(scores: np.ndarray) -> np.ndarray:
     return (scores - scores.mean()) / spread if spread > 1e-9 else np.zeros_like(scores)
 
 
-_stores: dict[tuple[str, Path], VectorStore] = {}
+_stores: dict[tuple[str, Path, Path | None], VectorStore] = {}
 _stores_lock = threading.Lock()
 
 
-def vector_store(backend: str, directory: Path) -> VectorStore | None:
-    """The process-wide store for this backend and directory (loading a file once), or None when the
-    backend is off or cannot run here (logged once by `load_embedder`). Blocking: call it in a thread."""
+def vector_store(backend: str, directory: Path, content_dir: Path | None = None) -> VectorStore | None:
+    """The process-wide store for this backend and directory (loading a file once), seeded with the
+    vectors shipped in `content_dir`, or None when the backend is off or cannot run here (logged once
+    by `load_embedder`). Blocking: call it in a thread."""
     embedder = load_embedder(backend)
     if embedder is None:
         return None
+    seed = content_dir / SEED_DIR if content_dir is not None else None
     with _stores_lock:
-        key = (embedder.name, directory.resolve())
+        key = (embedder.name, directory.resolve(), seed.resolve() if seed is not None else None)
         if key not in _stores:
-            _stores[key] = VectorStore(directory, embedder)
+            _stores[key] = VectorStore(directory, embedder, seed=seed)
         return _stores[key]

@@ -50,7 +50,8 @@ async def load_engine(bot: Bot) -> Engine:
     bot.state[CONTENT_VERSION] = await versions.current(bot.db, CONTENT_VERSION_NAME)
     bot.state[CHECKED_AT] = time.monotonic()
     engine = await asyncio.to_thread(build_engine, content)
-    store = await asyncio.to_thread(vector_store, bot.settings.semantic_reranker, bot.settings.vector_dir)
+    store = await asyncio.to_thread(vector_store, bot.settings.semantic_reranker, bot.settings.vector_dir,
+                                  bot.settings.content_dir)
     if store is not None:
         engine.reranker = await asyncio.to_thread(build_reranker, engine, store, False)
     pending: asyncio.Task[None] | None = bot.state.pop(REBUILD, None)

@@ -1,0 +1,43 @@
+"""The vectors shipped with the content (`content/vectors/`), kept in step with it like a lock file.
+
+`samsyv content vectors` writes exactly the current content's article vectors there (embedding only
+what changed); `samsyv content check` warns when the shipped file lacks some, since a fresh checkout
+would then embed them at its first start (and answer lexically until done)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.questions.embedding import load_embedder
+from bot.questions.engine import Engine, build_engine
+from bot.questions.semantic import SEED_DIR, VectorStore, read_vectors, store_path, text_key
+
+
+def engine_texts(engine: Engine) -> list[str]:
+    """Every text the reranker compares questions with, in every language, once."""
+    return list(dict.fromkeys(t for lang in engine.indexes for group in engine.semantic_groups(lang) for t in group))
+
+
+def seed_path(content_dir: Path, embedder_name: str) -> Path:
+    return store_path(content_dir / SEED_DIR, embedder_name)
+
+
+def write_seed(content_dir: Path, backend: str, vector_dir: Path) -> tuple[Path, int] | None:
+    """Embed what is missing and write the shipped file; None when the backend cannot run here."""
+    embedder = load_embedder(backend)
+    if embedder is None:
+        return None
+    store = VectorStore(vector_dir, embedder, seed=content_dir / SEED_DIR)
+    path = seed_path(content_dir, embedder.name)
+    count = store.export(path, engine_texts(build_engine(content_dir)))
+    return path, count
+
+
+def seed_missing(content_dir: Path, backend: str) -> tuple[int, int] | None:
+    """How many of the content's texts the shipped file lacks, of how many; None without the backend."""
+    embedder = load_embedder(backend)
+    if embedder is None:
+        return None
+    texts = engine_texts(build_engine(content_dir))
+    shipped = read_vectors(seed_path(content_dir, embedder.name))
+    return sum(text_key(t) not in shipped for t in texts), len(texts)
