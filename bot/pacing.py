@@ -12,6 +12,7 @@ import asyncio
 import time
 
 from sqlalchemy import case, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import Database
 from bot.db.schema import pacing
@@ -24,12 +25,15 @@ async def reserve_slot(db: Database, name: str, per_second: float, now: float | 
     """The epoch second at which the caller may send; the next caller gets one interval later."""
     now = time.time() if now is None else now
     interval = 1.0 / per_second
-    async with db.write() as conn:
+
+    async def reserve(conn: AsyncConnection) -> float:
         await insert_new(conn, pacing, [{"name": name, "next_slot": now}], key=["name"])
         start = case((pacing.c.next_slot > now, pacing.c.next_slot), else_=now)
         await conn.execute(update(pacing).where(pacing.c.name == name).values(next_slot=start + interval))
-        reserved = (await conn.execute(select(pacing.c.next_slot).where(pacing.c.name == name))).scalar_one()
-    return float(reserved) - interval
+        return float((await conn.execute(select(pacing.c.next_slot).where(pacing.c.name == name))).scalar_one())
+
+    # On the group-commit path: the concurrent sends of one batch reserve their slots in one transaction.
+    return await db.run(reserve) - interval
 
 
 async def wait_for_slot(db: Database, name: str, per_second: float) -> float:

@@ -24,11 +24,13 @@ from bot.db.upsert import upsert_many
 from bot.pacing import DM_BUDGET, wait_for_slot
 
 if TYPE_CHECKING:
+    from bot.interactions import DueKind
     from bot.runtime import Bot
 
 log = logging.getLogger(__name__)
 
 CLAIM_TIMEOUT = timedelta(minutes=5)
+IN_FLIGHT = 16  # paced items waiting for their send slot or for Slack at once, per instance
 MAX_ATTEMPTS = 5
 WORKER_ID = f"worker-{uuid.uuid4().hex[:8]}"
 
@@ -84,28 +86,28 @@ async def _finish(bot: Bot, item_id: int, now: datetime, error: str | None, atte
 
 async def run_due(bot: Bot, now: datetime | None = None, limit: int = 200) -> int:
     """Run every item due at `now`; returns how many ran. Paced kinds share one DM_PER_SECOND budget
-    with every other instance (bot/pacing.py). Each claim and finish is stamped with the time it
-    happens (the batch's `now` plus the time spent so far), so a long batch's later items are not
-    mistaken for stale claims by another instance."""
+    with every other instance (bot/pacing.py).
+
+    Paced items (fan-out DMs) run concurrently, up to IN_FLIGHT at a time, each at its own slot: a slow
+    Slack reply does not push the next send back, and the claims, slots and finishes of the sends in
+    flight are committed together by the writer. Any other item waits until everything before it has
+    finished, so a survey's closing still runs after the DMs queued ahead of it. Each claim and finish
+    is stamped with the time it happens (the batch's `now` plus the time spent so far), so a long
+    batch's later items are not mistaken for stale claims by another instance."""
     now = now or bot.clock.now()
     async with bot.db.read() as conn:
         rows = (await conn.execute(
             select(due_items).where(and_(due_items.c.done_at.is_(None), due_items.c.due_at <= now))
             .order_by(due_items.c.due_at, due_items.c.id).limit(limit))).mappings().all()
-    ran = 0
     loop = asyncio.get_running_loop()
     started = loop.time()
 
     def current() -> datetime:
         return now + timedelta(seconds=loop.time() - started)
 
-    for row in rows:
-        kind = bot.registry.due_kinds.get(row["kind"])
-        if kind is None:
-            log.error("no handler for due item kind %s", row["kind"])
-            continue
+    async def run_one(row: Any, kind: DueKind) -> bool:
         if not await _claim(bot, row["id"], current()):
-            continue
+            return False
         if kind.paced:
             await wait_for_slot(bot.db, DM_BUDGET, bot.settings.dm_per_second)
         error: str | None = None
@@ -115,7 +117,35 @@ async def run_due(bot: Bot, now: datetime | None = None, limit: int = 200) -> in
             log.exception("due item %s (%s) failed", row["id"], row["kind"])  # keys can name people
             error = f"{type(exc).__name__}: {exc}"
         await _finish(bot, row["id"], current(), error, row["attempts"] + 1)
-        ran += 1
+        return True
+
+    ran = 0
+    in_flight: set[asyncio.Task[bool]] = set()
+
+    async def settle(until: int) -> None:
+        nonlocal ran
+        while len(in_flight) > until:
+            done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                in_flight.discard(task)
+                ran += task.result()
+
+    try:
+        for row in rows:
+            kind = bot.registry.due_kinds.get(row["kind"])
+            if kind is None:
+                log.error("no handler for due item kind %s", row["kind"])
+                continue
+            if kind.paced:
+                await settle(IN_FLIGHT - 1)
+                in_flight.add(asyncio.create_task(run_one(row, kind)))
+            else:
+                await settle(0)
+                ran += await run_one(row, kind)
+        await settle(0)
+    finally:
+        for task in in_flight:
+            task.cancel()
     return ran
 
 

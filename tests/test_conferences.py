@@ -212,11 +212,11 @@ async def test_reminders_go_to_yes_and_maybe_exactly_once_and_survive_a_restart(
     try:
         assert await run_all_due(restarted, conf.start_at - timedelta(hours=25)) == 0
         await run_all_due(restarted, conf.start_at - timedelta(hours=24))
-        assert [u for u, _ in sent.dms] == ["UYES", "UMAYBE"]
+        assert sorted(u for u, _ in sent.dms) == ["UMAYBE", "UYES"]  # paced DMs go out concurrently
         assert "Om 24 timmar" in sent.dms_to("UYES")[0] and "https://example.org/material-1" in sent.dms_to("UYES")[0]
         assert await run_all_due(restarted, conf.start_at - timedelta(hours=2)) == 0
         await run_all_due(restarted, conf.start_at - timedelta(hours=1))
-        assert [u for u, _ in sent.dms] == ["UYES", "UMAYBE", "UYES", "UMAYBE"]
+        assert sorted(u for u, _ in sent.dms[2:]) == ["UMAYBE", "UYES"]
         assert "Om en timme" in sent.dms_to("UMAYBE")[1]
         assert await run_all_due(restarted, conf.start_at + timedelta(days=1)) == 0
         assert len(sent.dms) == 4

@@ -151,7 +151,8 @@ async def _start_bot(db: Path, fake: FakeSlack) -> tuple[asyncio.subprocess.Proc
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{db}", "SLACK_API_URL": fake.url,
            "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SIGNING_SECRET, "PROJECT_LEADS": LEAD,
-           "PORT": str(port), "LOG_LEVEL": "WARNING", "GUIDANCE_CHANNEL": "CGUIDE"}
+           "PORT": str(port), "LOG_LEVEL": "WARNING", "GUIDANCE_CHANNEL": "CGUIDE",
+           "SEMANTIC_RERANKER": "off"}  # taps only: the question model need not load
     process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", "--http", cwd=ROOT, env=env,
                                                    stdout=asyncio.subprocess.DEVNULL,
                                                    stderr=asyncio.subprocess.DEVNULL)

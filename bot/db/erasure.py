@@ -38,7 +38,7 @@ RETRY_AFTER = timedelta(minutes=1)
 def truncate_once(path: Path) -> bool:
     """One checkpoint with truncation; True when the log is now empty (SQLite said 'not busy')."""
     try:
-        with closing(sqlite3.connect(path, timeout=1)) as conn:
+        with closing(sqlite3.connect(path, timeout=0.1)) as conn:  # short: the backoff waits between tries
             row = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     except sqlite3.OperationalError:
         return False  # locked: the same as busy

@@ -17,14 +17,14 @@ async def content_check(args: argparse.Namespace, settings: Settings) -> int:
     problems, summary = check_content(settings.content_dir)
     for problem in problems:
         print(problem)
-    print(summary)
     if settings.semantic_reranker != "off":
         from bot.questions.seed import seed_missing
 
         status = seed_missing(settings.content_dir, settings.semantic_reranker)
         if status is not None and status[0]:
-            print(f"warning: content/vectors lacks {status[0]} of {status[1]} article texts: run "
+            print(f"note: content/vectors lacks {status[0]} of {status[1]} article texts: run "
                   "`samsyv content vectors` and commit it (until then a fresh start embeds them first)")
+    print(summary)
     return 1 if any(p.level == "error" for p in problems) else 0
 
 

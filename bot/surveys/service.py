@@ -220,7 +220,8 @@ async def record_message(db: Database, survey_id: int, kind: str, channel: str, 
         await conn.execute(insert(survey_messages).values(survey_id=survey_id, kind=kind, channel=channel, ts=ts))
 
     await db.run(record)
-    db.cache.invalidate(("survey.messages", survey_id))
+    if kind == "channel":  # only channel messages are cached (`live_messages`); a DM changes nothing there
+        db.cache.invalidate(("survey.messages", survey_id))
 
 
 async def live_messages(db: Database, survey_id: int) -> list[tuple[str, str]]:
@@ -439,15 +440,19 @@ async def answers_of(db: Database, survey_id: int, respondent_key: str) -> dict[
 
 
 async def survey_with_answers(db: Database, survey_id: int, respondent_key: str) -> tuple[Survey, dict[int, str]]:
-    """The survey and this person's own answers, in one read (the paced DM path runs this 1,600 times)."""
+    """The survey and this person's own answers (the paced DM path runs this 1,600 times): the texts
+    from the cache (`shown_survey`: they never change), the status, key and answers read now."""
+    cached = await shown_survey(db, survey_id)
     async with db.read() as conn:
-        survey = await load_survey(conn, survey_id)
-        if survey is None:
+        row = (await conn.execute(select(surveys.c.status, survey_keys.c.secret)
+                                  .select_from(surveys.outerjoin(survey_keys, survey_keys.c.survey_id == surveys.c.id))
+                                  .where(surveys.c.id == survey_id))).first()
+        if row is None:
             raise UserError("surveys.not_found", id=survey_id)
-        secret = await _secret(conn, survey_id)
-        if secret is None:
+        survey = cached if cached.status.value == row.status else cached.model_copy(update={"status": Status(row.status)})
+        if row.secret is None:
             return survey, {}
-        who = respondent_hash(secret, survey_id, respondent_key)
+        who = respondent_hash(row.secret, survey_id, respondent_key)
         rows = (await conn.execute(select(survey_answers.c.question_id, survey_answers.c.value).where(and_(
             survey_answers.c.survey_id == survey_id, survey_answers.c.respondent == who)))).all()
     return survey, {r.question_id: r.value for r in rows}
