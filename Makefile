@@ -3,6 +3,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# A test process per core (pytest-xdist), at most four: each builds its own search index.
+PYTEST_PARALLEL ?= -n auto --maxprocesses=4
 
 .PHONY: run test lint typecheck pytest eval bench content-check migrate clean browser
 
@@ -31,8 +33,8 @@ test: $(STAMP) browser
 	$(BIN)/ruff check bot handlers tests bench
 	$(BIN)/mypy
 	$(BIN)/samsyv content check
-	$(BIN)/pytest -q
-	DB_BACKEND=postgres $(BIN)/pytest -q
+	$(BIN)/pytest -q $(PYTEST_PARALLEL) --durations=10
+	DB_BACKEND=postgres $(BIN)/pytest -q $(PYTEST_PARALLEL) --durations=10
 
 ## Answer-quality evaluation over the shared dev set and our own sets.
 eval: $(STAMP)

@@ -394,12 +394,12 @@ class LanguageIndex:
         qgrams = frozenset(g for g in query.ngrams if len(g) == 3)
         return max((self._similarity(qstems, qgrams, a) for a in self.anchors[index]), default=0.0)
 
-    def rank(self, query: QueryTerms, calibration: Calibration,
-             semantic: SemanticScores | None = None, pupil: bool = False) -> list[Candidate]:
+    def rank(self, query: QueryTerms, calibration: Calibration, semantic: SemanticScores | None = None,
+             pupil: bool = False, signals: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> list[Candidate]:
         """The first stage over every article, then the closest-example-question bonus for the best few."""
         if not self.articles:
             return []
-        first = self.first_stage(self.signals(query), calibration, semantic, pupil)
+        first = self.first_stage(signals or self.signals(query), calibration, semantic, pupil)
         out = []
         for index in self.shortlist(first):
             anchor = self.anchor_score(query, index)
@@ -488,13 +488,15 @@ class Engine:
 
     def _search(self, question: str, lang_hint: str | None,
                 pupil: bool) -> tuple[str, list[Candidate], QueryTerms, Calibration]:
+        reranker = self.reranker  # read once: a background build may attach one meanwhile
+        embedding = reranker.embed_soon(question) if reranker is not None else None
         lang = detect_language(question, default=lang_hint or "sv")
         index = self.indexes[lang]
         query = index.query_terms(question)
-        reranker = self.reranker  # read once: a background build may attach one meanwhile
-        semantic = reranker.scores(lang, question) if reranker is not None else None
+        signals = index.signals(query) if index.articles else None
+        semantic = reranker.scores_of(lang, embedding.result()) if reranker is not None and embedding else None
         calibration = self.calibrations.fused if reranker is not None else self.calibrations.lexical
-        return lang, index.rank(query, calibration, semantic, pupil), query, calibration
+        return lang, index.rank(query, calibration, semantic, pupil, signals), query, calibration
 
     def answer(self, question: str, lang_hint: str | None = None, pupil: bool = False) -> Answer:
         """The best article when the confidence clears the threshold. When the top two are close,

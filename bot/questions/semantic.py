@@ -22,6 +22,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
@@ -198,6 +199,10 @@ def semantic_index(store: VectorStore, groups: list[list[str]], embed_missing: b
     return SemanticIndex(groups, vectors.astype(np.float32).reshape(len(texts), -1))
 
 
+# Questions being embedded while their lexical scores are computed; the embedder itself serialises calls.
+_embedding_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="embed-question")
+
+
 class Reranker:
     """Semantic scores per language for the ranker: index vectors plus a way to embed the question."""
 
@@ -206,11 +211,20 @@ class Reranker:
         self.embed = embed
 
     def scores(self, lang: str, question: str) -> SemanticScores | None:
+        return self.scores_of(lang, self.embed([question])[0])
+
+    def scores_of(self, lang: str, vector: np.ndarray) -> SemanticScores | None:
+        """Scores for a question already embedded (see `embed_soon`)."""
         index = self.indexes.get(lang)
         if index is None or not index.count or not len(index.vectors):
             return None
-        raw = index.similarity(self.embed([question])[0])
+        raw = index.similarity(vector)
         return SemanticScores(standardise(raw), raw)
+
+    def embed_soon(self, question: str) -> Future[np.ndarray]:
+        """Embed in the background: the C engine releases the GIL, so on a second core the question is
+        embedded while the lexical index scores it (wall time max(embedding, lexical), not their sum)."""
+        return _embedding_pool.submit(lambda: self.embed([question])[0])
 
 
 class SemanticScores(NamedTuple):
