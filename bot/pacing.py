@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import Database
@@ -21,25 +21,36 @@ from bot.db.upsert import insert_new
 DM_BUDGET = "slack.dm"  # one bot token is one workspace: its fan-out DMs share this budget
 
 
-async def reserve_slot(db: Database, name: str, per_second: float, now: float | None = None) -> float:
-    """The epoch second at which the caller may send; the next caller gets one interval later."""
+async def reserve_in(conn: AsyncConnection, name: str, per_second: float, now: float | None = None) -> float:
+    """Inside a write: the epoch second at which the caller may send; the next caller gets one interval
+    later. One UPDATE ... RETURNING (the row is created by the very first send under `name`)."""
     now = time.time() if now is None else now
     interval = 1.0 / per_second
-
-    async def reserve(conn: AsyncConnection) -> float:
+    start = case((pacing.c.next_slot > now, pacing.c.next_slot), else_=now)
+    advance = update(pacing).where(pacing.c.name == name).values(next_slot=start + interval).returning(pacing.c.next_slot)
+    reserved = (await conn.execute(advance)).scalar()
+    if reserved is None:
         await insert_new(conn, pacing, [{"name": name, "next_slot": now}], key=["name"])
-        start = case((pacing.c.next_slot > now, pacing.c.next_slot), else_=now)
-        await conn.execute(update(pacing).where(pacing.c.name == name).values(next_slot=start + interval))
-        return float((await conn.execute(select(pacing.c.next_slot).where(pacing.c.name == name))).scalar_one())
+        reserved = (await conn.execute(advance)).scalar_one()
+    return float(reserved) - interval
 
-    # On the group-commit path: the concurrent sends of one batch reserve their slots in one transaction.
-    return await db.run(reserve) - interval
+
+async def reserve_slot(db: Database, name: str, per_second: float, now: float | None = None) -> float:
+    """`reserve_in` as a write of its own, on the group-commit path (concurrent sends share a transaction)."""
+    async def reserve(conn: AsyncConnection) -> float:
+        return await reserve_in(conn, name, per_second, now)
+
+    return await db.run(reserve)
+
+
+async def sleep_until(slot: float) -> None:
+    delay = slot - time.time()
+    if delay > 0:
+        await asyncio.sleep(delay)
 
 
 async def wait_for_slot(db: Database, name: str, per_second: float) -> float:
     """Reserve a slot and sleep until it; returns the slot."""
     slot = await reserve_slot(db, name, per_second)
-    delay = slot - time.time()
-    if delay > 0:
-        await asyncio.sleep(delay)
+    await sleep_until(slot)
     return slot

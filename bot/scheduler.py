@@ -13,7 +13,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.db.engine import as_utc
 from bot.db.schema import due_items
 from bot.db.upsert import upsert_many
-from bot.pacing import DM_BUDGET, wait_for_slot
+from bot.pacing import DM_BUDGET, reserve_in, sleep_until
 
 if TYPE_CHECKING:
     from bot.interactions import DueKind
@@ -58,14 +58,22 @@ async def unschedule(conn: AsyncConnection, key_prefix: str) -> int:
     return result.rowcount or 0
 
 
-async def _claim(bot: Bot, item_id: int, now: datetime) -> bool:
-    async def claim(conn: AsyncConnection) -> bool:
+class Claim(NamedTuple):
+    won: bool
+    slot: float | None = None  # a paced item's send slot (epoch seconds), reserved with the claim
+
+
+async def _claim(bot: Bot, item_id: int, now: datetime, paced: bool) -> Claim:
+    """Claim the item; a paced one also reserves its send slot in the same write."""
+    async def claim(conn: AsyncConnection) -> Claim:
         result = await conn.execute(
             update(due_items)
             .where(and_(due_items.c.id == item_id, due_items.c.done_at.is_(None),
                         or_(due_items.c.claimed_at.is_(None), due_items.c.claimed_at < now - CLAIM_TIMEOUT)))
             .values(claimed_by=WORKER_ID, claimed_at=now, attempts=due_items.c.attempts + 1))
-        return (result.rowcount or 0) == 1
+        if (result.rowcount or 0) != 1:
+            return Claim(False)
+        return Claim(True, await reserve_in(conn, DM_BUDGET, bot.settings.dm_per_second) if paced else None)
 
     return await bot.db.run(claim)
 
@@ -106,10 +114,11 @@ async def run_due(bot: Bot, now: datetime | None = None, limit: int = 200) -> in
         return now + timedelta(seconds=loop.time() - started)
 
     async def run_one(row: Any, kind: DueKind) -> bool:
-        if not await _claim(bot, row["id"], current()):
+        claim = await _claim(bot, row["id"], current(), kind.paced)
+        if not claim.won:
             return False
-        if kind.paced:
-            await wait_for_slot(bot.db, DM_BUDGET, bot.settings.dm_per_second)
+        if claim.slot is not None:
+            await sleep_until(claim.slot)
         error: str | None = None
         try:
             await kind.fn(bot, dict(row["payload"]), as_utc(row["due_at"]))

@@ -120,7 +120,7 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     server: pgtest.Server = request.getfixturevalue("pg_template")
     url = server.create_database(migrated=False)
     yield url
-    server.drop_database(url)
+    server.drop_database(url, reuse=False)  # migrated by the test, or not
 
 
 @pytest.fixture

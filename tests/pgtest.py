@@ -1,9 +1,12 @@
 """The PostgreSQL side of the test matrix: `DB_BACKEND=postgres` runs the suite against a real server.
 
 The server is `TEST_POSTGRES_URL` (default the local one CI runs). One template database is migrated
-per session; each test gets `CREATE DATABASE ... TEMPLATE`, which copies a few hundred kilobytes
-instead of running every migration again. The admin connection lives on its own thread and event loop,
-so the tests' own loops never see it.
+per session; a test gets a copy of it (`CREATE DATABASE ... TEMPLATE`). When the test is done, its
+database is emptied behind the next test's back (its connections ended, every table truncated with
+its sequences restarted: then it is the template again, since no migration stores rows) and handed
+to a later test: about 30 ms of server time instead of 200 ms to create and drop one. A database
+that cannot be emptied is dropped. The admin connection lives on its own thread and event loop, so
+the tests' own loops never see it.
 """
 
 from __future__ import annotations
@@ -72,6 +75,9 @@ class Server:
         self._dropper: Any = self._call(self._connect())
         self._drop_lock: asyncio.Lock = self._call(self._new_lock())
         self._drops: list[Any] = []
+        self._free: list[str] = []  # emptied databases, ready for the next test (names)
+        self._free_lock = threading.Lock()
+        self._tables: list[str] = []
 
     @staticmethod
     async def _new_lock() -> asyncio.Lock:
@@ -80,6 +86,26 @@ class Server:
     async def _drop(self, name: str) -> None:
         async with self._drop_lock:
             await self._dropper.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    async def _empty(self, name: str) -> None:
+        """Back to the template's state, then free for reuse; dropped when that fails."""
+        import asyncpg
+
+        try:
+            async with self._drop_lock:
+                await self._dropper.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                            f"WHERE datname = '{name}' AND pid <> pg_backend_pid()")
+            conn = await asyncpg.connect(plain_dsn(with_database(self.admin_url, name)), timeout=5)
+            try:
+                await conn.execute("SET lock_timeout = '5s'")
+                await conn.execute(f"TRUNCATE {', '.join(self._tables)} RESTART IDENTITY CASCADE")
+            finally:
+                await conn.close()
+        except Exception:
+            await self._drop(name)
+            return
+        with self._free_lock:
+            self._free.append(name)
 
     async def _connect(self) -> Any:
         import asyncpg
@@ -101,18 +127,36 @@ class Server:
         self.execute(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
         self.execute(f'CREATE DATABASE "{self.template}"')
         upgrade_sync(with_database(self.admin_url, self.template))
+        self._tables = self._call(self._table_names())
+
+    async def _table_names(self) -> list[str]:
+        import asyncpg
+
+        conn = await asyncpg.connect(plain_dsn(with_database(self.admin_url, self.template)), timeout=5)
+        try:
+            rows = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                                    "AND tablename <> 'alembic_version' ORDER BY tablename")
+        finally:
+            await conn.close()
+        return [f'"{row["tablename"]}"' for row in rows]
 
     def create_database(self, migrated: bool = True) -> str:
-        """A new database (a copy of the migrated template, or empty) and its SQLAlchemy URL."""
+        """A migrated database (an emptied one from an earlier test, or a new copy of the template), or
+        an empty one, and its SQLAlchemy URL."""
+        if migrated:
+            with self._free_lock:
+                if self._free:
+                    return with_database(self.admin_url, self._free.pop())
         name = f"{self.prefix}_{next(self._counter)}"
         template = f' TEMPLATE "{self.template}"' if migrated else ""
         self.execute(f'CREATE DATABASE "{name}"{template}')
         return with_database(self.admin_url, name)
 
-    def drop_database(self, database_url: str) -> None:
-        """Dropped in the background; the test goes on at once."""
+    def drop_database(self, database_url: str, reuse: bool = True) -> None:
+        """Emptied for reuse (or dropped) in the background; the test goes on at once."""
         name = str(make_url(database_url).database)
-        self._drops.append(asyncio.run_coroutine_threadsafe(self._drop(name), self._loop))
+        work = self._empty(name) if reuse and self._tables else self._drop(name)
+        self._drops.append(asyncio.run_coroutine_threadsafe(work, self._loop))
 
     def drop_all(self) -> None:
         for drop in self._drops:
