@@ -42,7 +42,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The PostgreSQL run repeats only the tests that touch the database; the rest ran on SQLite already."""
+    """Long tests run first, so with a process per core (pytest-xdist) none is left running alone at the
+    end. The PostgreSQL run repeats only the tests that touch the database; the rest ran on SQLite already."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)  # stable: the order is kept otherwise
     if not pgtest.enabled():
         return
 

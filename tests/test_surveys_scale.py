@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.scheduler import run_due
 from bot.surveys import delivery, service
 from bot.surveys.models import Anonymity, Audience, QuestionDraft, QuestionKind, Respondent, SurveyDraft
@@ -24,6 +26,7 @@ def _dms(fake_slack: FakeSlack) -> list[dict[str, object]]:
     return [c for c in fake_slack.of("chat.postMessage") if str(c["channel"]).startswith("U")]
 
 
+@pytest.mark.long
 async def test_1600_members_get_the_survey_and_the_nudge_despite_a_429(slack: SlackDriver,
                                                                        fake_slack: FakeSlack) -> None:
     fake_slack.members["CALLA"] = EVERYONE

@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import aiohttp
+import pytest
 from sqlalchemy import select
 
 from bot.db.writer import NotSaved
@@ -230,6 +231,7 @@ async def _burst_with_kill(tmp: Path, template: Path, fake: FakeSlack, kill_afte
     assert len(missing) <= told_not_saved, f"acknowledged but lost: {missing}"
 
 
+@pytest.mark.long
 async def test_a_sigkill_during_a_burst_loses_no_acknowledged_answer(tmp_path: Path, migrated_template: Path) -> None:
     rng = random.Random(int(os.environ.get("KILL_SEED", "12")))
 
