@@ -145,6 +145,38 @@ def phrasings(article: Article) -> tuple[str, ...]:
     return (article.title, *article.synonyms, *article.questions)
 
 
+class Postings:
+    """Per-document term weights as one sparse matrix (document, term, value triples grouped by term), so
+    an index is built with a few array operations instead of a Python loop over every posting."""
+
+    def __init__(self, documents: list[dict[str, float]]) -> None:
+        ids: dict[str, int] = {}
+        terms: list[int] = []
+        docs: list[int] = []
+        values: list[float] = []
+        for index, document in enumerate(documents):
+            for term, value in document.items():
+                terms.append(ids.setdefault(term, len(ids)))
+                docs.append(index)
+                values.append(value)
+        order = np.argsort(np.array(terms, dtype=np.int64), kind="stable")  # by term, documents ascending
+        self.vocabulary = list(ids)
+        self.terms = np.array(terms, dtype=np.int64)[order]
+        self.docs = np.array(docs, dtype=np.int32)[order]
+        self.values = np.array(values, dtype=np.float64)[order]
+        self.df = np.bincount(self.terms, minlength=len(ids)).astype(np.float64)
+
+    def split(self, weights: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Term -> (documents, weights), each a view into one array."""
+        ends = np.cumsum(self.df.astype(np.int64)).tolist()
+        out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        start = 0
+        for term, end in zip(self.vocabulary, ends, strict=True):
+            out[term] = (self.docs[start:end], weights[start:end])
+            start = end
+        return out
+
+
 class LanguageIndex:
     """Everything needed to rank one language's articles, built once."""
 
@@ -204,44 +236,33 @@ class LanguageIndex:
             doc_terms.append(weighted)
         lengths = np.array([sum(t.values()) for t in doc_terms], dtype=np.float64)
         avg = float(lengths.mean()) if len(lengths) else 1.0
-        df: Counter[str] = Counter()
-        for terms in doc_terms:
-            df.update(terms.keys())
         n = len(doc_terms)
-        postings: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
-        for index, terms in enumerate(doc_terms):
-            norm = K1 * (1 - B + B * lengths[index] / avg)
-            for term, tf in terms.items():
-                idf = math.log(1 + (n - df[term] + 0.5) / (df[term] + 0.5))
-                docs, weights = postings[term]
-                docs.append(index)
-                weights.append(idf * tf * (K1 + 1) / (tf + norm))
-        self.bm25 = {t: (np.array(d, dtype=np.int32), np.array(w)) for t, (d, w) in postings.items()}
-        self.idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        matrix = Postings(doc_terms)
+        idf = np.log(1 + (n - matrix.df + 0.5) / (matrix.df + 0.5))
+        norm = K1 * (1 - B + B * lengths / avg) if n else lengths
+        weighted_tf = matrix.values
+        self.bm25 = matrix.split(idf[matrix.terms] * weighted_tf * (K1 + 1) / (weighted_tf + norm[matrix.docs]))
+        self.idf = dict(zip(matrix.vocabulary, idf.tolist(), strict=True))
 
     def _build_ngrams(self, texts: list[dict[str, str]]) -> None:
         doc_grams: list[dict[str, float]] = []
         for fields in texts:
             grams: defaultdict[str, float] = defaultdict(float)
             for name in NGRAM_FIELDS:
-                for word in content_words(fields[name], self.lang, self.keep):
+                # Each distinct word once, times its count: a body repeats its words many times.
+                for word, count in Counter(content_words(fields[name], self.lang, self.keep)).items():
+                    weight = FIELD_WEIGHTS[name] * count
                     for gram in char_ngrams(word):
-                        grams[gram] += FIELD_WEIGHTS[name]
+                        grams[gram] += weight
             doc_grams.append(grams)
-        df: Counter[str] = Counter()
-        for doc in doc_grams:
-            df.update(doc.keys())
         n = max(1, len(doc_grams))
-        self.gram_idf = {g: math.log((n + 1) / (c + 0.5)) for g, c in df.items()}
-        postings: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
-        for index, doc in enumerate(doc_grams):
-            vector = {g: (1 + math.log(c)) * self.gram_idf[g] for g, c in doc.items()}
-            norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-            for gram, value in vector.items():
-                docs, weights = postings[gram]
-                docs.append(index)
-                weights.append(value / norm)
-        self.ngrams = {g: (np.array(d, dtype=np.int32), np.array(w)) for g, (d, w) in postings.items()}
+        matrix = Postings(doc_grams)
+        idf = np.log((n + 1) / (matrix.df + 0.5))
+        self.gram_idf = dict(zip(matrix.vocabulary, idf.tolist(), strict=True))
+        vector = (1 + np.log(matrix.values)) * idf[matrix.terms]
+        norms = np.sqrt(np.bincount(matrix.docs, weights=vector * vector, minlength=len(doc_grams)))
+        norms[norms == 0] = 1.0
+        self.ngrams = matrix.split(vector / norms[matrix.docs])
 
     def _build_anchors(self) -> None:
         """Each article's title, example questions and multi-word synonyms, as stem and trigram sets."""

@@ -214,6 +214,9 @@ class Lexicon:
         return best
 
 
-def char_ngrams(word: str, sizes: tuple[int, ...] = (3, 4)) -> list[str]:
+@lru_cache(maxsize=100_000)
+def char_ngrams(word: str, sizes: tuple[int, ...] = (3, 4)) -> tuple[str, ...]:
+    """The word's character n-grams (space-padded). Cached: building the index asks for the same words
+    hundreds of thousands of times."""
     padded = f" {word} "
-    return [padded[i:i + n] for n in sizes for i in range(len(padded) - n + 1)]
+    return tuple(padded[i:i + n] for n in sizes for i in range(len(padded) - n + 1))
