@@ -48,6 +48,23 @@ def test_typos_are_corrected(engine: Engine) -> None:
     assert top(engine, "vad är ett vägledingssamtal") == "guidance-interview"
 
 
+def test_swedish_typed_without_a_ring_or_umlauts_reads_as_swedish() -> None:
+    """An English keyboard or a phone without Swedish letters: the same article, answered, in Swedish.
+    The lexical engine alone, so the semantic model cannot hide a miss."""
+    lexical = build_engine(CONTENT_DIR)
+    sv = lexical.indexes["sv"]
+    assert sv.accented["overlamningen"] == "överlämningen"
+    assert {"ocksa", "nat", "nagon"} <= sv.unaccented_stop and "val" not in sv.unaccented_stop  # "val" is a word
+    assert detect_language("nar ar sista dagen for gymnasievalet") == "sv"
+    for typed, plain in (("när är sista dagen för gymnasievalet", "nar ar sista dagen for gymnasievalet"),
+                         ("hur går överlämningen till gymnasiet till", "hur gar overlamningen till gymnasiet till"),
+                         ("får en elev i åk 8 göra prao på sin förälders jobb",
+                          "far en elev i ak 8 gora prao pa sin foralders jobb")):
+        accented, unaccented = lexical.answer(typed), lexical.answer(plain)
+        assert accented.answered and unaccented.answered and accented.article_id == unaccented.article_id, plain
+        assert unaccented.question_lang == "sv"
+
+
 def test_school_year_nicknames_mean_the_year() -> None:
     assert words("praon i nian eller åttorna?") == ["praon", "i", "åk", "9", "eller", "åk", "8"]
 

@@ -28,6 +28,7 @@ import yaml
 from bot.knowledge import Article, KnowledgeBase, load_knowledge_base
 from bot.questions.semantic import Reranker, SemanticScores, VectorStore, article_texts, semantic_index
 from bot.questions.text import (
+    STOP,
     Lexicon,
     abbreviation_stop_words,
     char_ngrams,
@@ -35,6 +36,7 @@ from bot.questions.text import (
     detect_language,
     general_frequency,
     stem,
+    unaccented,
 )
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
@@ -199,6 +201,16 @@ class LanguageIndex:
             for text in fields.values():
                 surface.update(content_words(text, lang, self.keep))
         self.lexicon = Lexicon(surface.keys(), dict(surface), lang)
+        # Questions typed without å, ä, ö (an English keyboard, a phone): "overlamning" is the articles'
+        # "överlämning", and "pa", "ocksa", "nat" are the stop words "på", "också", "nåt". Only forms
+        # that are not themselves words of the articles are read this way ("val" stays "val").
+        self.accented: dict[str, str] = {}
+        for word, _ in surface.most_common():
+            plain = unaccented(word)
+            if plain != word and plain not in surface:
+                self.accented.setdefault(plain, word)
+        self.unaccented_stop = frozenset(unaccented(w) for w in STOP.get(lang, ())) - set(surface) \
+            - STOP.get(lang, frozenset())
         self.total_words = max(1, sum(surface.values()))
         self._build_bm25(texts)
         self._build_ngrams(texts)
@@ -341,7 +353,8 @@ class LanguageIndex:
     def query_terms(self, text: str) -> QueryTerms:
         terms: dict[str, float] = {}
         grams: Counter[str] = Counter()
-        words = content_words(text, self.lang, self.keep)
+        words = [self.accented.get(w, w) for w in content_words(text, self.lang, self.keep)
+                 if w not in self.unaccented_stop]
         covered = 0
         domain = 0.0
         odds: list[float] = []

@@ -68,6 +68,12 @@ def words(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=200_000)
+def unaccented(word: str) -> str:
+    """The word as typed on a keyboard without å, ä, ö (`vägledning` -> `vagledning`)."""
+    return "".join(c for c in unicodedata.normalize("NFD", word) if unicodedata.category(c) != "Mn")
+
+
+@lru_cache(maxsize=200_000)
 def stem(word: str, lang: str) -> str:
     return str(_STEMMERS[lang].stemWord(word))
 
@@ -117,12 +123,14 @@ def abbreviation_stop_words(synonyms: Iterable[str], lang: str) -> frozenset[str
 
 
 _SV_HINT = re.compile(r"[åäö]")
+# Swedish function words as typed without å, ä, ö ("nar", "ar", "pa"), where that is no English word.
+SV_STOP_UNACCENTED = frozenset(unaccented(w) for w in SV_STOP) - SV_STOP - EN_STOP
 
 
 def detect_language(text: str, default: str = "sv") -> str:
     """Swedish or English for short text, from letters and function words; ties go to `default`."""
     tokens = words(text)
-    sv = sum(t in SV_STOP for t in tokens) + 1.5 * len(_SV_HINT.findall(text.lower()))
+    sv = sum(t in SV_STOP or t in SV_STOP_UNACCENTED for t in tokens) + 1.5 * len(_SV_HINT.findall(text.lower()))
     en = sum(t in EN_STOP for t in tokens)
     if sv == en:
         return default
