@@ -22,9 +22,18 @@ class BlockKitError(AssertionError):
     pass
 
 
+_VALID: set[tuple[str, int]] = set()  # payloads that passed: a fan-out sends one payload 1,600 times
+
+
 def validate_blocks(blocks: Any, limit: int = 50) -> None:
-    if isinstance(blocks, str):
-        blocks = json.loads(blocks)
+    key = (blocks if isinstance(blocks, str) else json.dumps(blocks, sort_keys=True), limit)
+    if key in _VALID:
+        return
+    _validate_blocks(json.loads(blocks) if isinstance(blocks, str) else blocks, limit)
+    _VALID.add(key)
+
+
+def _validate_blocks(blocks: Any, limit: int) -> None:
     if len(blocks) > limit:
         raise BlockKitError(f"{len(blocks)} blocks > {limit}")
     action_ids: set[str] = set()

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_KIND = "db.checkpoint"
 KEY_PREFIX = "db:checkpoint:"
-BACKOFF_SECONDS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
+BACKOFF_SECONDS = (0.05, 0.1, 0.2, 0.4, 0.8)  # then "pending", and the due-items loop retries every minute
 RETRY_AFTER = timedelta(minutes=1)
 
 
