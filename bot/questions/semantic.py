@@ -94,10 +94,28 @@ class VectorStore:
         self.embedder = embedder
         self.path = store_path(directory, embedder.name, label) if directory is not None else None
         self._lock = threading.Lock()
-        self._seeded = read_vectors(store_path(seed, embedder.name, label)) if seed is not None else {}
+        self.seed_path = store_path(seed, embedder.name, label) if seed is not None else None
+        self._seed_mtime = self._mtime()
+        self._seeded = read_vectors(self.seed_path) if self.seed_path is not None else {}
         self._vectors: dict[str, np.ndarray] = dict(self._seeded)
         if self.path is not None:
             self._vectors.update(read_vectors(self.path))
+
+    def _mtime(self) -> float | None:
+        try:
+            return self.seed_path.stat().st_mtime if self.seed_path is not None else None
+        except OSError:
+            return None
+
+    def refresh_seed(self) -> None:
+        """Take in the shipped vectors again when a deploy replaced the file (a content reload)."""
+        mtime = self._mtime()
+        if mtime == self._seed_mtime or self.seed_path is None:
+            return
+        seeded = read_vectors(self.seed_path)
+        with self._lock:
+            self._seed_mtime, self._seeded = mtime, seeded
+            self._vectors.update(seeded)
 
     def __len__(self) -> int:
         return len(self._vectors)
@@ -256,4 +274,6 @@ def vector_store(backend: str, directory: Path, content_dir: Path | None = None)
         key = (embedder.name, directory.resolve(), seed.resolve() if seed is not None else None)
         if key not in _stores:
             _stores[key] = VectorStore(directory, embedder, seed=seed)
-        return _stores[key]
+        store = _stores[key]
+    store.refresh_seed()
+    return store
