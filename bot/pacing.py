@@ -1,7 +1,8 @@
 """One send budget for all instances: fan-out DMs are paced to DM_PER_SECOND per workspace in total.
 
-Each send reserves the next free slot with one UPDATE on the `pacing` row (the row lock on PostgreSQL,
-BEGIN IMMEDIATE on SQLite make it atomic), then sleeps until that slot. Two instances therefore
+Each send reserves the next free slot with one UPDATE on the `pacing` row, in the same write that
+claims its due item (the row lock on PostgreSQL, the single writer on SQLite make it atomic), then
+sleeps until that slot. Two instances therefore
 interleave their sends instead of each sending at the full rate. Slots are wall-clock epoch seconds,
 the only clock instances share. A slot reserved by an instance that then dies is simply left unused.
 """
@@ -14,7 +15,6 @@ import time
 from sqlalchemy import case, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.db import Database
 from bot.db.schema import pacing
 from bot.db.upsert import insert_new
 
@@ -35,22 +35,9 @@ async def reserve_in(conn: AsyncConnection, name: str, per_second: float, now: f
     return float(reserved) - interval
 
 
-async def reserve_slot(db: Database, name: str, per_second: float, now: float | None = None) -> float:
-    """`reserve_in` as a write of its own, on the group-commit path (concurrent sends share a transaction)."""
-    async def reserve(conn: AsyncConnection) -> float:
-        return await reserve_in(conn, name, per_second, now)
-
-    return await db.run(reserve)
-
-
 async def sleep_until(slot: float) -> None:
+    """Wait for a reserved slot (epoch seconds); a slot already past returns at once."""
     delay = slot - time.time()
     if delay > 0:
         await asyncio.sleep(delay)
 
-
-async def wait_for_slot(db: Database, name: str, per_second: float) -> float:
-    """Reserve a slot and sleep until it; returns the slot."""
-    slot = await reserve_slot(db, name, per_second)
-    await sleep_until(slot)
-    return slot
