@@ -15,6 +15,7 @@ import time
 from sqlalchemy import case, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db import Database
 from bot.db.schema import pacing
 from bot.db.upsert import insert_new
 
@@ -33,6 +34,31 @@ async def reserve_in(conn: AsyncConnection, name: str, per_second: float, now: f
         await insert_new(conn, pacing, [{"name": name, "next_slot": now}], key=["name"])
         reserved = (await conn.execute(advance)).scalar_one()
     return float(reserved) - interval
+
+
+class SendHold:
+    """Until when this instance holds its paced sends back: Slack answered a send with 429."""
+
+    def __init__(self) -> None:
+        self.until = 0.0
+
+    async def wait(self) -> None:
+        while self.until > time.time():
+            await sleep_until(self.until)
+
+
+async def hold_sends(db: Database, hold: SendHold, seconds: float, name: str = DM_BUDGET) -> None:
+    """Slack said "slow down" (429, Retry-After): no paced send before then, here (sends already given a
+    slot wait) nor on any other instance (the shared next slot moves past the pause)."""
+    until = time.time() + seconds
+    hold.until = max(hold.until, until)
+
+    async def push(conn: AsyncConnection) -> None:
+        await insert_new(conn, pacing, [{"name": name, "next_slot": until}], key=["name"])
+        await conn.execute(update(pacing).where(pacing.c.name == name, pacing.c.next_slot < until)
+                           .values(next_slot=until))
+
+    await db.run(push)
 
 
 async def sleep_until(slot: float) -> None:

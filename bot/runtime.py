@@ -20,6 +20,7 @@ from bot.i18n import t
 from bot.ids import MAX_VALUE_LENGTH
 from bot.interactions import ActionEvent, CommandRequest, FormSubmission, Registry
 from bot.messaging import LogMessenger, Messenger
+from bot.pacing import SendHold, hold_sends
 from bot.settings import Settings
 from bot.ui import Block, Context, FormErrors, Message, Outcome, Reply, Text
 from bot.users import Actor, audit, get_actor
@@ -48,6 +49,11 @@ class Bot:
     coalescer: Coalescer = field(init=False)
     # Run at stop, after the last update has gone out (e.g. a front end closing its HTTP session).
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    send_hold: SendHold = field(default_factory=SendHold)  # paced sends wait while Slack says 429
+
+    async def rate_limited(self, seconds: float) -> None:
+        """A send was answered 429: hold every instance's paced sends for Retry-After seconds."""
+        await hold_sends(self.db, self.send_hold, seconds)
 
     def __post_init__(self) -> None:
         self.coalescer = Coalescer(self.settings.update_interval_seconds, self.db)

@@ -119,6 +119,7 @@ async def run_due(bot: Bot, now: datetime | None = None, limit: int = 200) -> in
             return False
         if claim.slot is not None:
             await sleep_until(claim.slot)
+            await bot.send_hold.wait()  # Slack said 429 meanwhile: wait out its Retry-After
         error: str | None = None
         try:
             await kind.fn(bot, dict(row["payload"]), as_utc(row["due_at"]))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -22,6 +23,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.db import Database
@@ -35,8 +39,30 @@ from bot.web.app import serve_pupil_pages
 log = logging.getLogger(__name__)
 
 
-def make_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
-    """The Web API client: honours SLACK_API_URL and retries 429 (Retry-After), 5xx and dropped connections.
+class PostRateLimitHandler(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's 429 retry (sleep Retry-After, try again), which for chat.postMessage first tells the
+    bot, so every instance's paced DMs wait out the same pause instead of each running into it."""
+
+    def __init__(self, on_limited: Callable[[float], Awaitable[None]] | None, max_retry_count: int = 5) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self._on_limited = on_limited
+
+    async def prepare_for_next_attempt_async(self, *, state: RetryState, request: HttpRequest,
+                                             response: HttpResponse | None = None,
+                                             error: Exception | None = None) -> None:
+        if self._on_limited is not None and response is not None and request.url.endswith("/chat.postMessage"):
+            values = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), ["1"])
+            try:
+                await self._on_limited(float(values[0]))
+            except Exception:  # holding the others back is a courtesy; this call is still retried
+                log.exception("could not share Slack's rate limit with the other instances")
+        await super().prepare_for_next_attempt_async(state=state, request=request, response=response, error=error)
+
+
+def make_client(settings: Settings, session: aiohttp.ClientSession | None = None,
+                on_limited: Callable[[float], Awaitable[None]] | None = None) -> AsyncWebClient:
+    """The Web API client: honours SLACK_API_URL and retries 429 (Retry-After, shared with the other
+    instances through `on_limited`), 5xx and dropped connections.
 
     With `session`, every call reuses its kept-alive connections (without one, slack_sdk opens a new
     session, and a new TLS connection, per call: 1,600 DMs meant 1,600 handshakes)."""
@@ -44,7 +70,7 @@ def make_client(settings: Settings, session: aiohttp.ClientSession | None = None
     base = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
     return AsyncWebClient(token=token, base_url=base, session=session, retry_handlers=[
         AsyncConnectionErrorRetryHandler(max_retry_count=2),
-        AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+        PostRateLimitHandler(on_limited, max_retry_count=5),
         AsyncServerErrorRetryHandler(max_retry_count=2),
     ])
 
@@ -56,7 +82,7 @@ def make_app(bot: Bot, settings: Settings, verify: bool = True) -> AsyncApp:
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     session = aiohttp.ClientSession()  # needs the running loop: make_app is called from async code
     bot.closers.append(session.close)
-    app = AsyncApp(client=make_client(settings, session), signing_secret=secret or "unset",
+    app = AsyncApp(client=make_client(settings, session, bot.rate_limited), signing_secret=secret or "unset",
                    request_verification_enabled=verify)
     bot.messenger = SlackMessenger(app.client)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +68,7 @@ def validate_view(view: Any) -> None:
 class Call:
     method: str
     args: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)  # when the fake received it
 
 
 @dataclass

@@ -56,3 +56,32 @@ async def test_1600_members_get_the_survey_and_the_nudge_despite_a_429(slack: Sl
     assert len(nudges) == 1500 and {d["channel"] for d in nudges} == set(EVERYONE[100:])
     assert all("Påminnelse" in text_of(n) for n in nudges[:3])
     assert [c.method for c in fake_slack.calls].count("chat.postMessage#429") == 2
+
+
+async def test_a_429_holds_every_paced_send_for_its_retry_after(slack: SlackDriver, fake_slack: FakeSlack) -> None:
+    """One DM answered "slow down, retry after 1 s": the sends still in flight finish, no new one starts
+    before the pause is over (at 1,000 DMs/s, hundreds would), and the shared next slot moves past it."""
+    from sqlalchemy import select
+
+    from bot.db.schema import pacing
+    from bot.scheduler import IN_FLIGHT
+
+    people = EVERYONE[:120]
+    fake_slack.members["CALLA"] = people
+    draft = SurveyDraft(title="Puls", anonymity=Anonymity.anonymous, audience=Audience(members_of=["CALLA"]),
+                        questions=[QuestionDraft(kind=QuestionKind.yesno, text="Har du pratat om yrken i dag?")])
+    bot = slack.bot
+    survey_id = await service.create_survey(bot.db, LEAD_ACTOR, draft, bot.clock.now())
+    await delivery.open_survey(bot, survey_id, bot.clock.now())
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=1)
+    await _drain(slack)
+    posts = [c for c in fake_slack.calls if c.method.startswith("chat.postMessage") and str(c.args["channel"]).startswith("U")]
+    assert len([c for c in posts if c.method == "chat.postMessage"]) == 120
+    limited = next(c.at for c in posts if c.method == "chat.postMessage#429")
+    during = [c for c in posts if c.method == "chat.postMessage" and limited < c.at < limited + 0.95]
+    assert len(during) < IN_FLIGHT, f"{len(during)} DMs went out while Slack asked to wait"
+    import time
+
+    async with bot.db.read() as conn:
+        next_slot = (await conn.execute(select(pacing.c.next_slot))).scalar_one()
+    assert bot.send_hold.until <= next_slot and bot.send_hold.until > time.time() - 60
