@@ -65,6 +65,18 @@ def test_swedish_typed_without_a_ring_or_umlauts_reads_as_swedish() -> None:
         assert unaccented.question_lang == "sv"
 
 
+def test_past_forms_of_verbs_meet_their_present() -> None:
+    """ "kommit in", "sökte", "valde", "antogs" match "komma in", "söka", "välja", "antas" in the articles;
+    forms that are also other words stay apart ("låg" is low)."""
+    from bot.questions.text import stem
+
+    for past, present in (("kommit", "komma"), ("kom", "kommer"), ("sökte", "söker"), ("sökt", "söka"),
+                          ("valde", "väljer"), ("valt", "välja"), ("antogs", "antas"), ("läste", "läsa")):
+        assert stem(past, "sv") == stem(present, "sv"), past
+    assert stem("låg", "sv") != stem("ligga", "sv")
+    assert stem("kommit", "en") == "kommit"  # Swedish forms only in Swedish
+
+
 def test_school_year_nicknames_mean_the_year() -> None:
     assert words("praon i nian eller åttorna?") == ["praon", "i", "åk", "9", "eller", "åk", "8"]
 

@@ -73,8 +73,38 @@ def unaccented(word: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", word) if unicodedata.category(c) != "Mn")
 
 
+# Past forms of Swedish verbs that Snowball's suffix rules leave apart from the present ("kommit in",
+# "har sökt", "valde fel", "antogs"): the verbs people use about applying, choosing and studying. Each
+# form reads as its infinitive before stemming, in the articles and in questions alike. Forms that are
+# also common other words are left out ("låg" is low, "drog" a drug).
+_SV_VERB_FORMS = {form: infinitive for infinitive, forms in {
+    "komma": "kom kommit kommits",
+    "söka": "sökte sökt sökts sökta",
+    "välja": "valde valt valts",
+    "läsa": "läste läst lästs",
+    "anta": "antar antas antog antogs antagit antagits antagen antagna",
+    "skriva": "skrev skrivit skrivits",
+    "bli": "blir blev blivit",
+    "ta": "tar tog togs tagit tagits",
+    "veta": "visste vetat",
+    "förstå": "förstod förstått",
+    "gälla": "gällde gällt",
+    "behöva": "behövde behövt",
+    "lära": "lärde lärt",
+    "säga": "sade sagt",
+    "stå": "stod stått",
+    "hålla": "höll hållit",
+    "ge": "gav gett givit",
+    "se": "såg sett",
+    "tycka": "tyckte tyckt",
+    "tänka": "tänkte tänkt",
+}.items() for form in forms.split()}
+
+
 @lru_cache(maxsize=200_000)
 def stem(word: str, lang: str) -> str:
+    if lang == "sv":
+        word = _SV_VERB_FORMS.get(word, word)
     return str(_STEMMERS[lang].stemWord(word))
 
 
