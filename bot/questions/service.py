@@ -49,9 +49,10 @@ async def load_engine(bot: Bot) -> Engine:
     fingerprint = content_fingerprint(content / "kb")
     bot.state[CONTENT_VERSION] = await versions.current(bot.db, CONTENT_VERSION_NAME)
     bot.state[CHECKED_AT] = time.monotonic()
-    engine = await asyncio.to_thread(build_engine, content)
-    store = await asyncio.to_thread(vector_store, bot.settings.semantic_reranker, bot.settings.vector_dir,
-                                  bot.settings.content_dir)
+    # The model and the vectors load (in C, without the GIL) while the lexical index is built.
+    engine, store = await asyncio.gather(
+        asyncio.to_thread(build_engine, content),
+        asyncio.to_thread(vector_store, bot.settings.semantic_reranker, bot.settings.vector_dir, content))
     if store is not None:
         engine.reranker = await asyncio.to_thread(build_reranker, engine, store, False)
     pending: asyncio.Task[None] | None = bot.state.pop(REBUILD, None)
