@@ -119,10 +119,12 @@ async def test_two_instances_share_one_dm_pace(db_url: str, clock: FakeClock) ->
     per_second = 25.0
     settings = make_settings(db_url, dm_per_second=per_second)
     async with two_loops(settings, clock, 20) as (bots, times):
+        started = time.time()  # no slot is earlier: the k-th slot is at least k intervals later
         ran = await asyncio.gather(*(run_due(bot, clock.now() + timedelta(seconds=1)) for bot in bots))
         assert min(ran) > 0, "both instances took a share of the work"
-    span = times[-1] - times[0]
-    assert span >= 19 / per_second * 0.9, f"20 sends at {per_second}/s in total took only {span:.2f} s"
+    # From the start, not from the first send: a busy machine may send the first one late.
+    span = times[-1] - started
+    assert span >= 19 / per_second * 0.98, f"20 sends at {per_second}/s in total took only {span:.2f} s"
 
 
 async def test_a_burst_over_two_instances_updates_the_count_in_order_and_coalesced(
