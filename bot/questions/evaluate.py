@@ -124,8 +124,9 @@ def main() -> None:
         if base["no_article"]:
             line += f"  ({base['no_article']:.0f} about articles not in the knowledge base, left out)"
         print(line)
-    print("latency: ms per question in process, wall clock (p50, p99) and CPU of the answering thread (cpu99),"
-          f" the question embedded for real, on up to {LATENCY_SAMPLE} questions per set; "
+    print("latency: ms per question in process, wall clock (p50, p99) and CPU of the answering thread (cpu99;"
+          " the question is embedded for real on a second thread meanwhile, its CPU not counted there),"
+          f" on up to {LATENCY_SAMPLE} questions per set; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
