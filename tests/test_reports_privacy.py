@@ -17,7 +17,7 @@ from bot.conferences.tables import conference_rsvps
 from bot.db.migrate import backup_sync
 from bot.db.schema import audit_log, due_items, users
 from bot.interactions import ActionEvent, CommandRequest
-from bot.questions.tables import feedback, question_log, unanswered
+from bot.questions.tables import content_proposals, feedback, question_log, unanswered
 from bot.reports.privacy import PURGE_KIND, ensure_daily_purge, mentions, purge
 from bot.runtime import Bot, handle_action, handle_command
 from bot.scheduler import run_due, run_forever, schedule
@@ -58,6 +58,9 @@ async def test_purge_deletes_exactly_what_is_past_retention(bot: Bot, clock: Fak
     async with bot.db.write() as conn:
         await schedule(conn, "survey.summary", "old-done", old, {"survey_id": survey_id})
         await conn.execute(due_items.update().where(due_items.c.key == "old-done").values(done_at=old))
+        for at, text in ((old, "gammalt förslag"), (fresh, "nytt förslag")):  # counsellors' proposals quote people
+            await conn.execute(content_proposals.insert().values(
+                created_at=at, kind="article", lang="sv", question=text, answer="svar", proposed_by="UCOUNS"))
 
     # The first purge is planned when the due-items loop starts: 03:00 Swedish time, the next night.
     await ensure_daily_purge(bot)
@@ -68,7 +71,8 @@ async def test_purge_deletes_exactly_what_is_past_retention(bot: Bot, clock: Fak
     assert planned["due_at"].replace(tzinfo=UTC) == datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
 
     dry = await purge(bot, NOW, dry_run=True)
-    assert (dry.text_answers, dry.questions, dry.feedback, dry.unanswered, dry.finished_items) == (1, 2, 1, 1, 1)
+    assert (dry.text_answers, dry.questions, dry.feedback, dry.unanswered, dry.proposals, dry.finished_items) == \
+        (1, 2, 1, 1, 1, 1)
     assert await count(bot, question_log) == 4  # nothing deleted by a dry run
 
     assert await run_due(bot, clock.now()) == 0
@@ -79,6 +83,7 @@ async def test_purge_deletes_exactly_what_is_past_retention(bot: Bot, clock: Fak
         questions = (await conn.execute(select(question_log.c.id, question_log.c.question))).all()
         votes = (await conn.execute(select(feedback.c.question_id))).scalars().all()
         open_questions = (await conn.execute(select(unanswered.c.question))).scalars().all()
+        proposed = (await conn.execute(select(content_proposals.c.question))).scalars().all()
         answers = (await conn.execute(select(survey_answers.c.value))).scalars().all()
         keys = (await conn.execute(select(due_items.c.key).order_by(due_items.c.id))).scalars().all()
         purged = (await conn.execute(select(audit_log.c.detail).where(audit_log.c.action == "privacy.purge"))
@@ -87,16 +92,18 @@ async def test_purge_deletes_exactly_what_is_past_retention(bot: Bot, clock: Fak
         old_answered != i for i, _ in questions)
     assert votes == [new_answered]
     assert open_questions == ["ny obesvarad"]
+    assert proposed == ["nytt förslag"]
     assert sorted(answers) == ["4", "ny fritext"], "only free text is purged; old scale answers stay"
     assert "old-done" not in keys
     assert keys[-1] == "privacy.purge:2026-03-04", "tomorrow's purge is planned"
     assert purged == [{"cutoff": cutoff.isoformat(), "text_answers": 1, "questions": 2, "feedback": 1,
-                       "unanswered": 1, "finished_items": 1}]
+                       "unanswered": 1, "proposals": 1, "finished_items": 1}]
 
     # A day later, the answer written 364 days before the first purge has passed retention too.
     clock.set(datetime(2026, 3, 5, 2, 0, tzinfo=UTC))
     assert await run_due(bot, clock.now()) == 1
     assert await count(bot, question_log) == 0 and await count(bot, unanswered) == 0
+    assert await count(bot, content_proposals) == 0
     async with bot.db.read() as conn:
         assert (await conn.execute(select(survey_answers.c.value))).scalars().all() == ["4"]
 

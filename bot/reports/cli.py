@@ -80,7 +80,7 @@ async def purge(args: argparse.Namespace, settings: Settings) -> int:
           f"{counts.cutoff.astimezone(settings.tz):%Y-%m-%d %H:%M}")
     for name, label in (("text_answers", "free-text survey answers"), ("questions", "logged questions"),
                         ("feedback", "feedback votes on those questions"), ("unanswered", "unanswered questions"),
-                        ("finished_items", "finished scheduled items")):
+                        ("proposals", "counsellors' content proposals"), ("finished_items", "finished scheduled items")):
         print(f"  {getattr(counts, name):>6}  {label}")
     return 0
 

@@ -82,11 +82,13 @@ class PurgeCounts(BaseModel):
     questions: int = 0
     feedback: int = 0
     unanswered: int = 0
+    proposals: int = 0
     finished_items: int = 0
 
     @property
     def total(self) -> int:
-        return self.text_answers + self.questions + self.feedback + self.unanswered + self.finished_items
+        return self.text_answers + self.questions + self.feedback + self.unanswered + self.proposals + \
+            self.finished_items
 
 
 async def purge(bot: Bot, now: datetime, dry_run: bool = False) -> PurgeCounts:
@@ -98,6 +100,8 @@ async def purge(bot: Bot, now: datetime, dry_run: bool = False) -> PurgeCounts:
     old_feedback = feedback.c.question_id.in_(old_questions)
     old_unanswered = (unanswered.c.created_at < cutoff) | unanswered.c.question_id.in_(old_questions)
     old_items = and_(due_items.c.done_at.is_not(None), due_items.c.done_at < cutoff)
+    # A counsellor's proposal quotes a question and an answer: it lives as long as the question would.
+    old_proposals = content_proposals.c.created_at < cutoff
     async with bot.db.write() as conn:
         counts = PurgeCounts(
             cutoff=cutoff,
@@ -105,11 +109,13 @@ async def purge(bot: Bot, now: datetime, dry_run: bool = False) -> PurgeCounts:
             questions=await _count(conn, question_log, question_log.c.asked_at < cutoff),
             feedback=await _count(conn, feedback, old_feedback),
             unanswered=await _count(conn, unanswered, old_unanswered),
+            proposals=await _count(conn, content_proposals, old_proposals),
             finished_items=await _count(conn, due_items, old_items))
         if dry_run or counts.total == 0:
             return counts
         await conn.execute(delete(feedback).where(old_feedback))
         await conn.execute(delete(unanswered).where(old_unanswered))
+        await conn.execute(delete(content_proposals).where(old_proposals))
         await conn.execute(delete(question_log).where(question_log.c.asked_at < cutoff))
         await conn.execute(delete(survey_answers).where(old_answers))
         await conn.execute(delete(due_items).where(old_items))
