@@ -3,6 +3,7 @@ the fake Slack Web API, signed HTTP requests."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -242,8 +243,22 @@ async def slack(bot: Bot, settings: Settings, fake_slack: FakeSlack) -> AsyncIte
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     yield SlackDriver(f"http://127.0.0.1:{port}", fake_slack, bot)
+    await bolt_idle()
     await bot.coalescer.drain()
     await runner.cleanup()
+
+
+async def bolt_idle(timeout: float = 10.0) -> None:
+    """Wait until Bolt has finished every listener it runs after the ack, so that a test which stops
+    once it saw what it wanted never tears the bot down under a handler still writing."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        running = [task for task in asyncio.all_tasks() if not task.done()
+                   and getattr(task.get_coro(), "__qualname__", "").endswith("run_ack_function_asynchronously")]
+        remaining = deadline - asyncio.get_running_loop().time()
+        if not running or remaining <= 0:
+            return
+        await asyncio.wait(running, timeout=remaining)
 
 
 async def run_console(bot: Bot, inputs: list[str], files: Path, user: str = "UCON") -> str:
