@@ -10,7 +10,6 @@ from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import Database, utcnow
-from bot.db.cache import MISSING
 from bot.db.schema import audit_log, users
 from bot.db.upsert import upsert
 from bot.errors import Forbidden, UserError
@@ -68,12 +67,7 @@ def forget_user(db: Database, user_id: str) -> None:
 
 async def get_actor(db: Database, settings: Settings, user_id: str) -> Actor:
     """Who is asking, as stored (cached: every request asks; a change elsewhere shows within the cache's ttl)."""
-    key = ("user", user_id)
-    row = db.cache.get(key)
-    if row is MISSING:
-        token = db.cache.token()
-        row = await db.lookup(users, users.c.user_id).get(user_id)
-        db.cache.put(key, row, token)
+    row = await db.cache.through(("user", user_id), lambda: db.lookup(users, users.c.user_id).get(user_id))
     role = Role.lead if user_id in settings.lead_ids else Role(row["role"]) if row and row["role"] else Role.pupil
     lang = row["lang"] if row and row["lang"] else settings.default_language
     return Actor(user_id=user_id, role=role, lang=lang, lang_chosen=bool(row and row["lang"]),

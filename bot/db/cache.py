@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Hashable
-from typing import Any
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 MISSING = object()
 
@@ -44,6 +46,15 @@ class Cache:
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
+
+    async def through(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+        """The cached value, or `load()`'s (kept unless something was invalidated while it loaded)."""
+        value = self.get(key)
+        if value is MISSING:
+            token = self.token()
+            value = await load()
+            self.put(key, value, token)
+        return value  # type: ignore[no-any-return]
 
     def invalidate(self, key: Hashable) -> None:
         self._epoch += 1

@@ -134,13 +134,7 @@ async def get_survey(db: Database, survey_id: int) -> Survey:
 async def shown_survey(db: Database, survey_id: int) -> Survey:
     """The survey for rendering a reply to a tap that has just been committed (cached for a few seconds:
     its texts do not change, and a count or status shown there may be that old)."""
-    key = ("survey.shown", survey_id)
-    cached = db.cache.get(key)
-    if cached is MISSING:
-        token = db.cache.token()
-        cached = await get_survey(db, survey_id)
-        db.cache.put(key, cached, token)
-    return cached  # type: ignore[no-any-return]
+    return await db.cache.through(("survey.shown", survey_id), lambda: get_survey(db, survey_id))
 
 
 async def _secret(conn: AsyncConnection, survey_id: int) -> str | None:
@@ -226,13 +220,7 @@ async def record_message(db: Database, survey_id: int, kind: str, channel: str, 
 
 async def live_messages(db: Database, survey_id: int) -> list[tuple[str, str]]:
     """The channel messages that show live counts (cached: every tap asks for them)."""
-    key = ("survey.messages", survey_id)
-    cached = db.cache.get(key)
-    if cached is MISSING:
-        token = db.cache.token()
-        cached = await channel_messages(db, survey_id)
-        db.cache.put(key, cached, token)
-    return list(cached)
+    return list(await db.cache.through(("survey.messages", survey_id), lambda: channel_messages(db, survey_id)))
 
 
 async def channel_messages(db: Database, survey_id: int) -> list[tuple[str, str]]:
