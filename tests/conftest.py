@@ -10,6 +10,7 @@ import json
 import shutil
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -231,9 +232,10 @@ class SlackDriver:
         return await self.post(body, "application/json")
 
 
-@pytest.fixture
-async def slack(bot: Bot, settings: Settings, fake_slack: FakeSlack) -> AsyncIterator[SlackDriver]:
-    """The bot in HTTP mode (signature verification on) on a random port, wired to the fake Web API."""
+@asynccontextmanager
+async def serving(bot: Bot, settings: Settings, fake_slack: FakeSlack) -> AsyncIterator[SlackDriver]:
+    """`bot` in HTTP mode (signature verification on) on a random port, wired to the fake Web API;
+    afterwards every handler has finished and every live update has gone out."""
     from bot.slack_main import http_app, make_app
 
     app = make_app(bot, settings, verify=True)
@@ -242,10 +244,19 @@ async def slack(bot: Bot, settings: Settings, fake_slack: FakeSlack) -> AsyncIte
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield SlackDriver(f"http://127.0.0.1:{port}", fake_slack, bot)
-    await bolt_idle()
-    await bot.coalescer.drain()
-    await runner.cleanup()
+    try:
+        yield SlackDriver(f"http://127.0.0.1:{port}", fake_slack, bot)
+    finally:
+        await bolt_idle()
+        await bot.coalescer.drain()
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def slack(bot: Bot, settings: Settings, fake_slack: FakeSlack) -> AsyncIterator[SlackDriver]:
+    """The bot in HTTP mode on a random port, wired to the fake Web API."""
+    async with serving(bot, settings, fake_slack) as driver:
+        yield driver
 
 
 async def bolt_idle(timeout: float = 10.0) -> None:

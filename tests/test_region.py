@@ -22,7 +22,7 @@ from bot.questions.tables import question_log
 from bot.runtime import Bot
 from bot.scheduler import run_due, schedule
 from bot.settings import Settings
-from tests.conftest import SIGNING_SECRET, SlackDriver, make_settings, sign, text_of
+from tests.conftest import SlackDriver, make_settings, serving, sign, text_of
 from tests.fakeslack import FakeSlack
 
 
@@ -31,23 +31,15 @@ async def instance(settings: Settings, fake_slack: FakeSlack, clock: FakeClock,
                    search_index: tuple[Any, tuple[int, float]]) -> AsyncIterator[SlackDriver]:
     """One more HTTP instance of the bot over the same database, on its own port."""
     from bot.questions.service import install_engine
-    from bot.slack_main import http_app, make_app
 
     other = Bot(settings=settings, db=Database(settings.database_url), messenger=LogMessenger(),
                 clock=clock)
     install_engine(other, *search_index)
     await other.start()
-    app = make_app(other, settings, verify=True)
-    runner = web.AppRunner(http_app(app, SIGNING_SECRET))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
-        yield SlackDriver(f"http://127.0.0.1:{port}", fake_slack, other)
+        async with serving(other, settings, fake_slack) as driver:
+            yield driver
     finally:
-        await other.coalescer.drain()
-        await runner.cleanup()
         await other.stop()
 
 

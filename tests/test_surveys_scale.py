@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import time
 
-from bot.scheduler import run_due
+import pytest
+from sqlalchemy import select
+
+from bot.db.schema import pacing
+from bot.scheduler import IN_FLIGHT, run_due
 from bot.surveys import delivery, service
 from bot.surveys.models import Anonymity, Audience, QuestionDraft, QuestionKind, Respondent, SurveyDraft
 from bot.users import Actor, Role
@@ -22,6 +26,17 @@ async def _drain(slack: SlackDriver) -> int:
     return ran
 
 
+async def _open_to(slack: SlackDriver, fake_slack: FakeSlack, people: list[str]) -> int:
+    """An anonymous one-question pulse to everyone in a channel of `people`, opened: its DMs are queued."""
+    fake_slack.members["CALLA"] = people
+    draft = SurveyDraft(title="Puls alla", anonymity=Anonymity.anonymous, audience=Audience(members_of=["CALLA"]),
+                        questions=[QuestionDraft(kind=QuestionKind.yesno, text="Har du pratat om yrken i dag?")])
+    bot = slack.bot
+    survey_id = await service.create_survey(bot.db, LEAD_ACTOR, draft, bot.clock.now())
+    await delivery.open_survey(bot, survey_id, bot.clock.now())
+    return survey_id
+
+
 def _dms(fake_slack: FakeSlack) -> list[dict[str, object]]:
     return [c for c in fake_slack.of("chat.postMessage") if str(c["channel"]).startswith("U")]
 
@@ -29,12 +44,8 @@ def _dms(fake_slack: FakeSlack) -> list[dict[str, object]]:
 @pytest.mark.long
 async def test_1600_members_get_the_survey_and_the_nudge_despite_a_429(slack: SlackDriver,
                                                                        fake_slack: FakeSlack) -> None:
-    fake_slack.members["CALLA"] = EVERYONE
-    draft = SurveyDraft(title="Puls alla", anonymity=Anonymity.anonymous, audience=Audience(members_of=["CALLA"]),
-                        questions=[QuestionDraft(kind=QuestionKind.yesno, text="Har du pratat om yrken i dag?")])
     bot = slack.bot
-    survey_id = await service.create_survey(bot.db, LEAD_ACTOR, draft, bot.clock.now())
-    await delivery.open_survey(bot, survey_id, bot.clock.now())
+    survey_id = await _open_to(slack, fake_slack, EVERYONE)
     assert await run_due(bot, bot.clock.now()) == 200  # one batch, then Slack says "slow down" once
     fake_slack.fail_next("chat.postMessage", status=429, retry_after=0)
     await _drain(slack)
@@ -61,18 +72,8 @@ async def test_1600_members_get_the_survey_and_the_nudge_despite_a_429(slack: Sl
 async def test_a_429_holds_every_paced_send_for_its_retry_after(slack: SlackDriver, fake_slack: FakeSlack) -> None:
     """One DM answered "slow down, retry after 1 s": the sends still in flight finish, no new one starts
     before the pause is over (at 1,000 DMs/s, hundreds would), and the shared next slot moves past it."""
-    from sqlalchemy import select
-
-    from bot.db.schema import pacing
-    from bot.scheduler import IN_FLIGHT
-
-    people = EVERYONE[:120]
-    fake_slack.members["CALLA"] = people
-    draft = SurveyDraft(title="Puls", anonymity=Anonymity.anonymous, audience=Audience(members_of=["CALLA"]),
-                        questions=[QuestionDraft(kind=QuestionKind.yesno, text="Har du pratat om yrken i dag?")])
     bot = slack.bot
-    survey_id = await service.create_survey(bot.db, LEAD_ACTOR, draft, bot.clock.now())
-    await delivery.open_survey(bot, survey_id, bot.clock.now())
+    await _open_to(slack, fake_slack, EVERYONE[:120])
     fake_slack.fail_next("chat.postMessage", status=429, retry_after=1)
     await _drain(slack)
     posts = [c for c in fake_slack.calls if c.method.startswith("chat.postMessage") and str(c.args["channel"]).startswith("U")]
@@ -81,8 +82,6 @@ async def test_a_429_holds_every_paced_send_for_its_retry_after(slack: SlackDriv
     during = [c for c in posts if c.method == "chat.postMessage" and limited < c.at < limited + 0.95]
     # Those already in flight, and those started while the 429 travelled back, may still go: not 100 more.
     assert len(during) < 2 * IN_FLIGHT, f"{len(during)} DMs went out while Slack asked to wait"
-    import time
-
     async with bot.db.read() as conn:
         next_slot = (await conn.execute(select(pacing.c.next_slot))).scalar_one()
     assert bot.send_hold.until <= next_slot and bot.send_hold.until > time.time() - 60
