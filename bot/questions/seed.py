@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.questions.embedding import load_embedder
 from bot.questions.engine import Engine, build_engine
-from bot.questions.semantic import SEED_DIR, VectorStore, read_vectors, store_path, text_key
+from bot.questions.semantic import SEED_DIR, read_vectors, store_path, text_key, vector_store
 
 
 def engine_texts(engine: Engine) -> list[str]:
@@ -24,13 +24,11 @@ def seed_path(content_dir: Path, embedder_name: str) -> Path:
 
 def write_seed(content_dir: Path, backend: str, vector_dir: Path) -> tuple[Path, int] | None:
     """Embed what is missing and write the shipped file; None when the backend cannot run here."""
-    embedder = load_embedder(backend)
-    if embedder is None:
+    store = vector_store(backend, vector_dir, content_dir)
+    if store is None:
         return None
-    store = VectorStore(vector_dir, embedder, seed=content_dir / SEED_DIR)
-    path = seed_path(content_dir, embedder.name)
-    count = store.export(path, engine_texts(build_engine(content_dir)))
-    return path, count
+    path = seed_path(content_dir, store.embedder.name)
+    return path, store.export(path, engine_texts(build_engine(content_dir)))
 
 
 def seed_missing(content_dir: Path, backend: str) -> tuple[int, int] | None:
