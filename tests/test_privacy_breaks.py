@@ -296,7 +296,7 @@ async def test_break_9_a_pupil_telling_of_bullying_gets_help_and_their_words_sta
     assert "kuratorn" in reply and "elevhälsan" in reply and "116 111" in reply and "112" in reply
     assert "Fråga en vägledare" in reply and "Läs mer" not in reply
     # Someone else asks something the bot cannot answer, with a name and a phone number in it.
-    other = "Hej, jag heter Omar Ali, kan ni ringa mig på 070-123 45 67 om sommarjobb på Volvo?"
+    other = "Hej, jag heter Omar Ali, kan ni ringa mig på 070-123 45 67 om när fotbollsträningen börjar?"
     await handle_command(bot, Actor(user_id="UELEV9", lang="sv"), CommandRequest(text=other, channel="D2"))
     report = await gather(bot, LEAD_ACTOR, parse_period(None, None, None, bot.clock.now().date()), via="test")
     page = render_html(report, "sv", bot.settings.tz)

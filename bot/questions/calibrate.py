@@ -30,10 +30,9 @@ from bot.questions.qa_sets import HELDOUT_SETS, TUNING_SETS, read_sets
 from bot.questions.text import detect_language
 from bot.settings import CONTENT_DIR
 
-# Share of held-out out-of-scope questions the bot must decline. The threshold is the lowest one that
-# reaches it, so the bot answers as many in-scope questions as it can within that promise. Our held-out
-# out-of-scope questions are deliberate near-misses (a class-trip risk assessment, a room booking for a
-# "processmöte"), harder than what people usually ask.
+# Share of held-out out-of-scope questions the bot must at least decline, whatever the threshold rule
+# prefers. Our held-out out-of-scope questions are deliberate near-misses (a class-trip risk assessment,
+# a room booking for a "processmöte"), harder than what people usually ask.
 OOS_TARGET = 0.90
 CLOSE_SHARE = 75  # percentile of the winner's lead, over tuning questions whose right article came second
 
@@ -120,22 +119,27 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.1, iterations: int 
 
 
 def choose_threshold(engine: Engine, rows: list[dict[str, object]]) -> float:
+    """The middle of the thresholds that do the most good on the held-out questions, counting a right
+    answer +1 and a wrong one or an answered out-of-scope question -1; never so low that fewer than
+    OOS_TARGET of the out-of-scope ones are declined. That good is flat over a wide range, and its edge
+    (where the decline target is only just met) moves with every content change: the middle holds."""
     scored = []
     for row in rows:
         answer = engine.answer(str(row["q"]))
         best = answer.candidates[0].article.id if answer.candidates else None
         scored.append((answer.score, row["topic"], best))
-    in_scope = [s for s in scored if s[1] is not None]
     oos = [s for s in scored if s[1] is None]
-    best_t, best_value = 0.5, (-1.0, -1.0)
-    for t in np.linspace(0.05, 0.95, 91):
-        top1 = sum(score >= t and best == topic for score, topic, best in in_scope) / max(1, len(in_scope))
+    grid = [float(t) for t in np.linspace(0.05, 0.95, 91)]
+    net, floor = {}, grid[-1]
+    for t in grid:
+        answered = [(topic, best) for score, topic, best in scored if score >= t]
+        net[t] = sum(1 if topic is not None and best == topic else -1 for topic, best in answered)
         declined = sum(score < t for score, _, _ in oos) / max(1, len(oos))
-        # Meet the decline target first; among thresholds that do, answer the most in-scope questions.
-        value = (min(declined, OOS_TARGET), top1)
-        if value >= best_value:  # ties go to the higher, more cautious threshold
-            best_t, best_value = float(t), value
-    return best_t
+        if declined >= OOS_TARGET:
+            floor = min(floor, t)
+    best_net = max(net.values())
+    plateau = [t for t in grid if net[t] == best_net]
+    return max(float(np.median(plateau)), floor)
 
 
 LEXICAL_GRID = ((0.5, 1.0, 2.0), (0.5, 1.0, 2.0), (0.5, 1.0, 2.0, 3.0), (4.0, 8.0), (0.5, 1.0, 2.0))
