@@ -18,7 +18,8 @@ from bot.questions.tables import feedback, question_log
 from bot.questions.text import Lexicon, detect_language, normalize, words
 from bot.runtime import Bot
 from bot.settings import CONTENT_DIR
-from tests.conftest import SlackDriver, run_console, text_of
+from bot.users import Actor, Role, set_role
+from tests.conftest import LEAD, SlackDriver, run_console, text_of
 from tests.fakeslack import FakeSlack
 
 
@@ -318,10 +319,17 @@ async def test_a_counsellors_answer_in_the_thread_reaches_the_asker_and_can_beco
     # A reply elsewhere, or the asker's own reply, goes nowhere.
     await slack.event({"type": "message", "channel": "C9", "channel_type": "channel", "user": "UCOUNS",
                        "text": "fel tråd", "ts": "1700000100.000001", "thread_ts": forwarded["thread_ts"]})
+    # Someone the bot knows only as a pupil (no role given) is told why their reply stays put.
+    await slack.event({"type": "message", "channel": "CGUIDE", "channel_type": "channel", "user": "UPUPIL2",
+                       "text": "jag vet inte heller", "ts": "1700000100.000003", "thread_ts": forwarded["thread_ts"]})
+    [refusal] = await fake_slack.wait_for("chat.postEphemeral")
+    assert refusal["user"] == "UPUPIL2" and "bara personal" in text_of(refusal)
+    assert [c for c in fake_slack.of("chat.postMessage") if c["channel"] == "U6"] == []
+    await set_role(slack.bot.db, Actor(user_id=LEAD, role=Role.lead), "UCOUNS", Role.counsellor)
     await slack.event({"type": "message", "channel": "CGUIDE", "channel_type": "channel", "user": "UCOUNS",
                        "text": "Hej! Fråga Anna Berg på 031-123 45 67 eller <@U9>, skrivaren finns i plan 2.",
                        "ts": "1700000100.000002", "thread_ts": forwarded["thread_ts"]})
-    [prompt] = await fake_slack.wait_for("chat.postEphemeral")
+    prompt = (await fake_slack.wait_for("chat.postEphemeral", 2))[-1]
     assert prompt["channel"] == "CGUIDE" and prompt["user"] == "UCOUNS"
     assert "Föreslå ny artikel" in text_of(prompt)
     dms = [c for c in fake_slack.of("chat.postMessage") if c["channel"] == "U6"]
@@ -332,6 +340,9 @@ async def test_a_counsellors_answer_in_the_thread_reaches_the_asker_and_can_beco
     await slack.click("gap:article", new_article["value"], user="UCOUNS", channel="CGUIDE")
     await slack.click("gap:article", new_article["value"], user="UCOUNS", channel="CGUIDE")  # a double click
     await fake_slack.wait_responses(4)
+    await slack.click("gap:article", new_article["value"], user="UPUPIL2", channel="CGUIDE")  # a forged click
+    forged = (await fake_slack.wait_responses(5))[-1]
+    assert "bara personal" in text_of(forged)
     async with slack.bot.db.read() as conn:
         [proposal] = (await conn.execute(select(content_proposals))).mappings().all()
     assert proposal["kind"] == "article" and proposal["proposed_by"] == "UCOUNS"

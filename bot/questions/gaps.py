@@ -5,6 +5,10 @@ A question the bot could not answer is forwarded to GUIDANCE_CHANNEL only with t
 (which says the answer comes back by direct message). When someone in that channel replies in the
 forwarded post's thread, the asker gets the reply by DM, and the one who replied gets two buttons to
 propose the exchange to the project team; `samsyv content proposals` lists the proposals.
+
+Only staff answer: a reply from someone the bot knows as a pupil (everyone is, until a lead gives
+them a role) is not passed on, since it would put one pupil's words in another pupil's inbox under
+the bot's name; the replier is told why and how to get a role. Proposing is staff-only too.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, select, update
 
-from bot.errors import UserError
+from bot.errors import Forbidden, UserError
 from bot.i18n import t
 from bot.interactions import ActionEvent, CommandRequest
 from bot.knowledge import Article
@@ -22,7 +26,7 @@ from bot.questions import service
 from bot.questions.tables import content_proposals, unanswered
 from bot.redact import mask_personal_data
 from bot.ui import Actions, Button, Context, Message, Outcome, Reply, Text, esc
-from bot.users import Actor
+from bot.users import Actor, Role
 
 if TYPE_CHECKING:
     from bot.runtime import Bot
@@ -48,6 +52,8 @@ async def on_thread_reply(bot: Bot, actor: Actor, text: str, request: CommandReq
         row = (await conn.execute(select(unanswered).where(unanswered.c.thread_ts == request.thread_ts))).first()
         if row is None or not row.asker_id or row.asker_id == actor.user_id:
             return []  # not a forwarded question, or the asker writing in their own thread
+        if not actor.at_least(Role.staff):
+            return [Reply(message=Message(text=t(actor.lang, "gaps.staff_only")))]
         await conn.execute(update(unanswered).where(unanswered.c.id == row.id)
                            .values(answer=text, answered_at=bot.clock.now()))
     asker = await bot.actor(row.asker_id)
@@ -79,6 +85,8 @@ _ARTICLE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 async def _propose(bot: Bot, actor: Actor, question_id: str, kind: str, article_id: str | None) -> list[Outcome]:
+    if not actor.at_least(Role.staff):
+        raise Forbidden("gaps.staff_only")
     if not _ID.match(question_id) or (article_id is not None and not _ARTICLE_ID.match(article_id)):
         raise UserError("questions.gone")
     async with bot.db.write() as conn:
