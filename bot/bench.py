@@ -139,12 +139,16 @@ def probe(content: Path, vectors: Path) -> None:
     print(f"{startup} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}")
 
 
+def in_fresh_process(*args: str) -> list[float]:
+    """Run `python -m bot.bench ARGS` (a probe below) and read the numbers of its last line."""
+    done = subprocess.run([sys.executable, "-m", "bot.bench", *args], capture_output=True, text=True, check=True)
+    return [float(v) for v in done.stdout.strip().splitlines()[-1].split()]
+
+
 def fresh_process(content: Path, vectors: Path) -> tuple[float, float]:
     """Start-up seconds and max RSS (MB) of a fresh process with this corpus (see `probe`)."""
-    done = subprocess.run([sys.executable, "-m", "bot.bench", "--probe", str(content), str(vectors)],
-                          capture_output=True, text=True, check=True)
-    startup, rss = done.stdout.strip().splitlines()[-1].split()
-    return float(startup), float(rss)
+    startup, rss = in_fresh_process("--probe", str(content), str(vectors))
+    return startup, rss
 
 
 def embed_probe(threads: int) -> None:
@@ -168,9 +172,7 @@ def embedding_threads() -> str:
     """The SEMANTIC_THREADS trade-off: one question's embedding on one core and on two."""
     parts = []
     for threads in (1, 2):
-        done = subprocess.run([sys.executable, "-m", "bot.bench", "--embed-probe", str(threads)],
-                              capture_output=True, text=True, check=True)
-        p50, p99 = (float(v) for v in done.stdout.strip().splitlines()[-1].split())
+        p50, p99 = in_fresh_process("--embed-probe", str(threads))
         parts.append(f"{threads} thread{'s' if threads > 1 else ''} p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     return "; ".join(parts)
 
@@ -220,8 +222,7 @@ def main() -> None:
             print(f"start-up, {len(kb.articles)} articles, with stored vectors: {lexical_s + read_s + fuse_s:.2f} s wall, "
                   f"{lexical_cpu + read_cpu + fuse_cpu:.2f} s CPU ({len(stored)} vectors read and indexed "
                   f"in {read_s + fuse_s:.2f} s)")
-            sample = [t for lang in real.indexes for g in real.semantic_groups(lang) for t in g]
-            unique = list(dict.fromkeys(sample))
+            unique = real.semantic_texts()
             picked = unique[:: max(1, len(unique) // SCRATCH_SAMPLE)][:SCRATCH_SAMPLE]
             _, embed_s, embed_cpu = timed(lambda: embedder.embed(picked))
             per_text, per_text_cpu = embed_s / len(picked), embed_cpu / len(picked)

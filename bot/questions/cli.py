@@ -65,7 +65,7 @@ async def ask(args: argparse.Namespace, settings: Settings) -> int:
     engine = build_engine(settings.content_dir)
     store = vector_store(settings.semantic_reranker, settings.vector_dir, settings.content_dir)
     if store is not None:  # as the bot answers; vectors it lacks are computed now and stored
-        missing = store.missing([t for lang in engine.indexes for g in engine.semantic_groups(lang) for t in g])
+        missing = store.missing(engine.semantic_texts())
         if missing:
             print(f"embedding {len(missing)} article texts once (stored in {settings.vector_dir})", file=sys.stderr)
         engine.reranker = build_reranker(engine, store)

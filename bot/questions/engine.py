@@ -28,7 +28,6 @@ import yaml
 from bot.knowledge import Article, KnowledgeBase, load_knowledge_base
 from bot.questions.semantic import Reranker, SemanticScores, VectorStore, article_texts, semantic_index
 from bot.questions.text import (
-    STOP,
     Lexicon,
     abbreviation_stop_words,
     char_ngrams,
@@ -37,6 +36,7 @@ from bot.questions.text import (
     general_frequency,
     stem,
     unaccented,
+    unaccented_stop_words,
 )
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
@@ -209,8 +209,7 @@ class LanguageIndex:
             plain = unaccented(word)
             if plain != word and plain not in surface:
                 self.accented.setdefault(plain, word)
-        self.unaccented_stop = frozenset(unaccented(w) for w in STOP.get(lang, ())) - set(surface) \
-            - STOP.get(lang, frozenset())
+        self.unaccented_stop = unaccented_stop_words(lang) - set(surface)
         self.total_words = max(1, sum(surface.values()))
         self._build_bm25(texts)
         self._build_ngrams(texts)
@@ -493,6 +492,10 @@ class Engine:
                 other = self.kb.get(article.id, "en" if article.lang == "sv" else "sv")
                 groups.append(article_texts(article, other))
         return groups
+
+    def semantic_texts(self) -> list[str]:
+        """Every text the reranker compares questions with, in every language, once."""
+        return list(dict.fromkeys(t for lang in self.indexes for group in self.semantic_groups(lang) for t in group))
 
     def features(self, candidates: list[Candidate], query: QueryTerms, calibration: Calibration) -> list[float]:
         """Inputs of the confidence model: the best real article's score, its lead over the next one,

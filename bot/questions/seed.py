@@ -9,13 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.questions.embedding import load_embedder
-from bot.questions.engine import Engine, build_engine
+from bot.questions.engine import build_engine
 from bot.questions.semantic import SEED_DIR, read_vectors, store_path, text_key, vector_store
-
-
-def engine_texts(engine: Engine) -> list[str]:
-    """Every text the reranker compares questions with, in every language, once."""
-    return list(dict.fromkeys(t for lang in engine.indexes for group in engine.semantic_groups(lang) for t in group))
 
 
 def seed_path(content_dir: Path, embedder_name: str) -> Path:
@@ -28,7 +23,7 @@ def write_seed(content_dir: Path, backend: str, vector_dir: Path) -> tuple[Path,
     if store is None:
         return None
     path = seed_path(content_dir, store.embedder.name)
-    return path, store.export(path, engine_texts(build_engine(content_dir)))
+    return path, store.export(path, build_engine(content_dir).semantic_texts())
 
 
 def seed_missing(content_dir: Path, backend: str) -> tuple[int, int] | None:
@@ -36,6 +31,6 @@ def seed_missing(content_dir: Path, backend: str) -> tuple[int, int] | None:
     embedder = load_embedder(backend)
     if embedder is None:
         return None
-    texts = engine_texts(build_engine(content_dir))
+    texts = build_engine(content_dir).semantic_texts()
     shipped = read_vectors(seed_path(content_dir, embedder.name))
     return sum(text_key(t) not in shipped for t in texts), len(texts)

@@ -153,8 +153,15 @@ def abbreviation_stop_words(synonyms: Iterable[str], lang: str) -> frozenset[str
 
 
 _SV_HINT = re.compile(r"[åäö]")
-# Swedish function words as typed without å, ä, ö ("nar", "ar", "pa"), where that is no English word.
-SV_STOP_UNACCENTED = frozenset(unaccented(w) for w in SV_STOP) - SV_STOP - EN_STOP
+def unaccented_stop_words(lang: str) -> frozenset[str]:
+    """The language's function words as typed without å, ä, ö ("nar", "ar", "pa"), where the plain
+    form is not itself a function word."""
+    stop = STOP.get(lang, frozenset())
+    return frozenset(unaccented(w) for w in stop) - stop
+
+
+# For telling the languages apart: only plain forms that are no English function word either.
+SV_STOP_UNACCENTED = unaccented_stop_words("sv") - EN_STOP
 
 
 def detect_language(text: str, default: str = "sv") -> str:
