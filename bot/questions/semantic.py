@@ -29,12 +29,14 @@ from typing import NamedTuple
 import numpy as np
 
 from bot.knowledge import Article
+from bot.questions import cores
 from bot.questions.embedding import Embedder, load_embedder
 
 log = logging.getLogger(__name__)
 
 CLOSEST = 3  # an article's similarity is the mean of its this many closest texts
-BATCH = 64  # texts per embedding call, so a long first build saves progress as it goes
+BATCH = 8  # texts per embedding call of a build: a question waits for at most one batch (about 0.2 s)
+SAVE_EVERY = 80  # batches: a long first build saves its progress as it goes
 
 
 SEED_DIR = "vectors"  # under the content directory: the shipped vectors of the released content
@@ -139,7 +141,7 @@ class VectorStore:
             embedded = stored_precision(self.embedder.embed(batch))
             with self._lock:
                 self._vectors.update((text_key(t), v) for t, v in zip(batch, embedded, strict=True))
-            if self.path is not None and start + BATCH < len(todo) and (start // BATCH) % 10 == 9:
+            if self.path is not None and start + BATCH < len(todo) and (start // BATCH) % SAVE_EVERY == SAVE_EVERY - 1:
                 self.save()  # progress survives an interrupted first build
         if todo:
             self.save()
@@ -217,19 +219,21 @@ def semantic_index(store: VectorStore, groups: list[list[str]], embed_missing: b
     return SemanticIndex(groups, vectors.astype(np.float32).reshape(len(texts), -1))
 
 
-# Questions being embedded while their lexical scores are computed; the embedder itself serialises calls.
-_embedding_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="embed-question")
+# Questions being embedded while their lexical scores are computed, one at a time (as the embedder works).
+_embedding_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-question")
+Embed = Callable[[list[str], int], np.ndarray]  # texts and the cores the call may use -> vectors
 
 
 class Reranker:
     """Semantic scores per language for the ranker: index vectors plus a way to embed the question."""
 
-    def __init__(self, indexes: dict[str, SemanticIndex], embed: Callable[[list[str]], np.ndarray]) -> None:
+    def __init__(self, indexes: dict[str, SemanticIndex], embed: Embed) -> None:
         self.indexes = indexes
         self.embed = embed
+        cores.meter()  # its first reading now, so the first question's window starts here
 
     def scores(self, lang: str, question: str) -> SemanticScores | None:
-        return self.scores_of(lang, self.embed([question])[0])
+        return self.scores_of(lang, self.embed([question], 1)[0])
 
     def scores_of(self, lang: str, vector: np.ndarray) -> SemanticScores | None:
         """Scores for a question already embedded (see `embed_soon`)."""
@@ -239,10 +243,14 @@ class Reranker:
         raw = index.similarity(vector)
         return SemanticScores(standardise(raw), raw)
 
+    def embed_question(self, question: str) -> np.ndarray:
+        """One question, on a second core when other work left one idle (see `bot.questions.cores`)."""
+        return self.embed([question], cores.question_cores())[0]
+
     def embed_soon(self, question: str) -> Future[np.ndarray]:
         """Embed in the background: the C engine releases the GIL, so on a second core the question is
         embedded while the lexical index scores it (wall time max(embedding, lexical), not their sum)."""
-        return _embedding_pool.submit(lambda: self.embed([question])[0])
+        return _embedding_pool.submit(self.embed_question, question)
 
 
 class SemanticScores(NamedTuple):

@@ -17,7 +17,7 @@ from bot.db.upsert import insert_new, upsert
 from bot.errors import UserError
 from bot.i18n import t
 from bot.knowledge.loader import content_fingerprint
-from bot.questions.embedding import use_threads
+from bot.questions.cores import share_cores
 from bot.questions.engine import Answer, Engine, build_engine, build_reranker
 from bot.questions.semantic import VectorStore, vector_store
 from bot.questions.tables import feedback, question_log, unanswered
@@ -51,7 +51,7 @@ async def load_engine(bot: Bot) -> Engine:
     bot.state[CONTENT_VERSION] = await versions.current(bot.db, CONTENT_VERSION_NAME)
     bot.state[CHECKED_AT] = time.monotonic()
     # The model and the vectors load (in C, without the GIL) while the lexical index is built.
-    use_threads(bot.settings.semantic_threads)
+    share_cores(bot.settings.semantic_threads)
     engine, store = await asyncio.gather(
         asyncio.to_thread(build_engine, content),
         asyncio.to_thread(vector_store, bot.settings.semantic_reranker, bot.settings.vector_dir, content))
