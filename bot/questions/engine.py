@@ -25,7 +25,14 @@ import numpy as np
 import yaml
 
 from bot.knowledge import Article, KnowledgeBase, load_knowledge_base
-from bot.questions.semantic import Embed, Reranker, SemanticScores, VectorStore, article_texts, semantic_index
+from bot.questions.semantic import (
+    Embed,
+    Reranker,
+    SemanticScores,
+    VectorStore,
+    article_texts,
+    semantic_indexes,
+)
 from bot.questions.text import (
     Lexicon,
     abbreviation_stop_words,
@@ -578,10 +585,7 @@ def build_reranker(engine: Engine, store: VectorStore, embed_missing: bool = Tru
     """The semantic reranker for this engine's articles from `store`: embeds the texts it lacks (slow:
     run it in a thread), or with `embed_missing` false returns None unless every vector is stored.
     `embed` embeds questions (default: the store's embedder, uncached)."""
-    indexes = {}
-    for lang in engine.indexes:
-        index = semantic_index(store, engine.semantic_groups(lang), embed_missing)
-        if index is None:
-            return None
-        indexes[lang] = index
+    indexes = semantic_indexes(store, {lang: engine.semantic_groups(lang) for lang in engine.indexes}, embed_missing)
+    if indexes is None:
+        return None
     return Reranker(indexes, embed or store.embedder.embed)

@@ -181,18 +181,18 @@ def article_texts(article: Article, other: Article | None) -> list[str]:
 
 
 class SemanticIndex:
-    """One language's articles (same order as the lexical index) as rows of text vectors."""
+    """One language's articles (same order as the lexical index) as rows of a text-vector matrix that
+    every language shares: an article's texts are in both languages, so both indexes point at the same
+    vectors instead of holding a copy each."""
 
-    def __init__(self, groups: list[list[str]], vectors: np.ndarray) -> None:
+    def __init__(self, groups: list[list[str]], vectors: np.ndarray, rows: dict[str, int]) -> None:
         self.vectors = vectors
         self.count = len(groups)
         # slots[i, j] is the row of article i's j-th text, or len(vectors) (a -inf pad) past its last one.
         width = max([len(g) for g in groups] + [1])
         self.slots = np.full((self.count, width), len(vectors), dtype=np.int32)
-        row = 0
         for position, group in enumerate(groups):
-            self.slots[position, :len(group)] = np.arange(row, row + len(group))
-            row += len(group)
+            self.slots[position, :len(group)] = [rows[text] for text in group]
         self.closest = np.minimum(CLOSEST, np.maximum(1, [len(g) for g in groups]))
         self.empty = np.array([not g for g in groups])
 
@@ -208,15 +208,18 @@ class SemanticIndex:
         return out
 
 
-def semantic_index(store: VectorStore, groups: list[list[str]], embed_missing: bool) -> SemanticIndex | None:
-    """Index texts grouped by article; None when vectors are missing and `embed_missing` is false."""
-    texts = [t for group in groups for t in group]
+def semantic_indexes(store: VectorStore, groups: dict[str, list[list[str]]],
+                     embed_missing: bool) -> dict[str, SemanticIndex] | None:
+    """Per language, its texts grouped by article, over one matrix of every distinct text; None when
+    vectors are missing and `embed_missing` is false."""
+    texts = list(dict.fromkeys(t for lang_groups in groups.values() for group in lang_groups for t in group))
     vectors = store.vectors(texts) if embed_missing else store.lookup(texts)
     if vectors is None:
         return None
-    if not texts:
-        vectors = np.zeros((0, 1), dtype=np.float32)
-    return SemanticIndex(groups, vectors.astype(np.float32).reshape(len(texts), -1))
+    matrix = vectors.astype(np.float32, copy=False).reshape(len(texts), -1) if texts \
+        else np.zeros((0, 1), dtype=np.float32)
+    rows = {text: row for row, text in enumerate(texts)}
+    return {lang: SemanticIndex(lang_groups, matrix, rows) for lang, lang_groups in groups.items()}
 
 
 # Questions being embedded while their lexical scores are computed, one at a time (as the embedder works).
