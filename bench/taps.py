@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from bot.bench import peak_rss_mb
 from tests.fakeslack import FakeSlack
 
 SECRET = "bench-signing-secret"
@@ -62,10 +63,7 @@ class Server:
     url: str
 
     def peak_rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        return peak_rss_mb(self.process.pid)
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)

@@ -143,7 +143,19 @@ def probe(content: Path, vectors: Path) -> None:
     startup = time.perf_counter() - started
     for question in [str(r["q"]) for r in read_sets(HELDOUT_SETS)][:50]:
         engine.answer(question)
-    print(f"{startup} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}")
+    print(f"{startup} {peak_rss_mb()}")
+
+
+def peak_rss_mb(pid: int | str = "self") -> float:
+    """A process's peak RSS in MB (this one by default). From /proc (VmHWM) where it exists: after a
+    fork and exec, getrusage's maximum still holds the parent's size."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 if pid == "self" else float("nan")
 
 
 def in_fresh_process(*args: str) -> list[float]:
@@ -247,7 +259,7 @@ def main() -> None:
         share_cores(Settings.model_fields["semantic_threads"].default)
         if embedder is not None:
             print(f"one question's embedding alone: {embedding_cores(embedder, questions)}")
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = peak_rss_mb()
     print(f"peak Python allocations while building the lexical index: {peak / 1e6:.1f} MB; "
           f"this benchmark's own max RSS (several engines at once): {rss_mb:.0f} MB")
 

@@ -160,17 +160,15 @@ class Postings:
     def __init__(self, documents: list[dict[str, float]]) -> None:
         ids: dict[str, int] = {}
         terms: list[int] = []
-        docs: list[int] = []
         values: list[float] = []
-        for index, document in enumerate(documents):
-            for term, value in document.items():
-                terms.append(ids.setdefault(term, len(ids)))
-                docs.append(index)
-                values.append(value)
+        for document in documents:
+            terms += [ids.setdefault(term, len(ids)) for term in document]
+            values += document.values()
+        docs = np.repeat(np.arange(len(documents), dtype=np.int32), [len(d) for d in documents])
         order = np.argsort(np.array(terms, dtype=np.int64), kind="stable")  # by term, documents ascending
         self.vocabulary = list(ids)
         self.terms = np.array(terms, dtype=np.int64)[order]
-        self.docs = np.array(docs, dtype=np.int32)[order]
+        self.docs = docs[order]
         self.values = np.array(values, dtype=np.float64)[order]
         self.df = np.bincount(self.terms, minlength=len(ids)).astype(np.float64)
 
