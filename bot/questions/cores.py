@@ -67,15 +67,21 @@ def usable_cores() -> int:
 
 def thread_clock(ident: int | None) -> Callable[[], float]:
     """CPU seconds of the thread `ident` (another thread than the caller's), or zero where the
-    platform cannot tell."""
+    platform cannot tell or the thread has ended."""
     if ident is None:
         return lambda: 0.0
     try:
         clock = time.pthread_getcpuclockid(ident)
-        time.clock_gettime(clock)
     except (AttributeError, OSError):
         return lambda: 0.0
-    return lambda: time.clock_gettime(clock)
+
+    def seconds() -> float:
+        try:
+            return time.clock_gettime(clock)
+        except OSError:
+            return 0.0
+
+    return seconds
 
 
 class CoreMeter:
