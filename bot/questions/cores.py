@@ -65,11 +65,9 @@ def usable_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def thread_clock(ident: int | None) -> Callable[[], float]:
+def thread_clock(ident: int) -> Callable[[], float]:
     """CPU seconds of the thread `ident` (another thread than the caller's), or zero where the
     platform cannot tell or the thread has ended."""
-    if ident is None:
-        return lambda: 0.0
     try:
         clock = time.pthread_getcpuclockid(ident)
     except (AttributeError, OSError):

@@ -23,7 +23,7 @@ from bot.questions.engine import Answer, Engine, build_engine
 from bot.questions.offline import fuse
 from bot.questions.qa_sets import HELDOUT_SETS, SHARED_DEV, TUNING_SETS, UNSEEN_SETS, read_set, read_sets
 from bot.questions.semantic import Embed
-from bot.settings import CONTENT_DIR, Settings
+from bot.settings import CONTENT_DIR, SEMANTIC_THREADS
 
 LATENCY_SAMPLE = 60  # questions per set timed with a real embedding call
 
@@ -82,7 +82,7 @@ def main() -> None:
     sets += [(f"{p.stem} (never tuned)", p) for p in UNSEEN_SETS]
     sets += [(f"{p.stem} (threshold)", p) for p in HELDOUT_SETS]
     sets += [(f"{p.stem} (fitted)", p) for p in TUNING_SETS]
-    share_cores(Settings.model_fields["semantic_threads"].default)  # as the bot shares them by default
+    share_cores(SEMANTIC_THREADS)  # as the bot shares them by default
     start = time.perf_counter()
     engine = build_engine(CONTENT_DIR)
     build_ms = (time.perf_counter() - start) * 1000
