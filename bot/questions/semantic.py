@@ -208,11 +208,16 @@ class SemanticIndex:
         return out
 
 
+def distinct_texts(groups: dict[str, list[list[str]]]) -> list[str]:
+    """Every text of every language's article groups, once, in order: the rows of the shared matrix."""
+    return list(dict.fromkeys(t for lang_groups in groups.values() for group in lang_groups for t in group))
+
+
 def semantic_indexes(store: VectorStore, groups: dict[str, list[list[str]]],
                      embed_missing: bool) -> dict[str, SemanticIndex] | None:
     """Per language, its texts grouped by article, over one matrix of every distinct text; None when
     vectors are missing and `embed_missing` is false."""
-    texts = list(dict.fromkeys(t for lang_groups in groups.values() for group in lang_groups for t in group))
+    texts = distinct_texts(groups)
     vectors = store.vectors(texts) if embed_missing else store.lookup(texts)
     if vectors is None:
         return None

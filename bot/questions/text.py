@@ -153,6 +153,8 @@ def abbreviation_stop_words(synonyms: Iterable[str], lang: str) -> frozenset[str
 
 
 _SV_HINT = re.compile(r"[åäö]")
+
+
 def unaccented_stop_words(lang: str) -> frozenset[str]:
     """The language's function words as typed without å, ä, ö ("nar", "ar", "pa"), where the plain
     form is not itself a function word."""
