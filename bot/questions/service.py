@@ -18,8 +18,9 @@ from bot.errors import UserError
 from bot.i18n import t
 from bot.knowledge.loader import content_fingerprint
 from bot.questions.cores import share_cores
-from bot.questions.engine import Answer, Engine, build_engine, build_reranker
+from bot.questions.engine import Answer, Engine, build_reranker
 from bot.questions.semantic import VectorStore, vector_store
+from bot.questions.stored_index import stored_engine
 from bot.questions.tables import feedback, question_log, unanswered
 from bot.redact import mask_personal_data
 from bot.users import Actor, Role
@@ -52,9 +53,10 @@ async def load_engine(bot: Bot) -> Engine:
     bot.state[CHECKED_AT] = time.monotonic()
     # The model and the vectors load (in C, without the GIL) while the lexical index is built.
     share_cores(bot.settings.semantic_threads)
-    engine, store = await asyncio.gather(
-        asyncio.to_thread(build_engine, content),
+    (engine, stored), store = await asyncio.gather(
+        asyncio.to_thread(stored_engine, content, bot.settings.index_dir),
         asyncio.to_thread(vector_store, bot.settings.semantic_reranker, bot.settings.vector_dir, content))
+    log.debug("lexical index %s", "read from its store" if stored else "built and stored")
     if store is not None:
         engine.reranker = await asyncio.to_thread(build_reranker, engine, store, False)
     pending: asyncio.Task[None] | None = bot.state.pop(REBUILD, None)
