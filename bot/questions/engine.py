@@ -31,6 +31,7 @@ from bot.questions.semantic import (
     SemanticScores,
     VectorStore,
     article_texts,
+    body_passages,
     distinct_texts,
     semantic_indexes,
 )
@@ -69,6 +70,7 @@ class Calibration:
     w_anchor: float = 1.5
     w_bayes: float = 1.0
     w_semantic: float = 0.0  # weight of the standardised e5 similarity; only the fused model uses it
+    w_passage: float = 0.0  # the body passages' standardised similarity, relative to w_semantic
     bm25_half: float = 8.0
     coef: list[float] = field(default_factory=lambda: [6.0, 4.0, 1.0, 3.0, -6.0, 1.0, -1.0])
     bias: float = -5.0
@@ -446,6 +448,8 @@ class LanguageIndex:
             + calibration.w_bayes * bayes
         if semantic is not None:
             first = first + calibration.w_semantic * semantic.standardised
+            if semantic.passages is not None and calibration.w_passage:
+                first = first + calibration.w_semantic * calibration.w_passage * semantic.passages
         if pupil:
             first = first + calibration.w_pupil * self.for_pupils
         return first
@@ -531,13 +535,30 @@ class Engine:
                 groups.append(article_texts(article, other))
         return groups
 
+    def passage_groups(self, lang: str) -> list[list[str]]:
+        """The body passages of each article of the lexical index (same order), in both languages; the
+        out-of-scope examples stand for the decline pseudo-article's, so its score stays comparable."""
+        groups = []
+        for article in self.indexes[lang].articles:
+            if article.id == OUT_OF_SCOPE_ID:
+                groups.append(list(dict.fromkeys(article.questions)))
+            else:
+                other = self.kb.get(article.id, "en" if article.lang == "sv" else "sv")
+                passages = body_passages(article) + (body_passages(other) if other is not None else [])
+                groups.append(list(dict.fromkeys(passages)))
+        return groups
+
     def all_semantic_groups(self) -> dict[str, list[list[str]]]:
         """`semantic_groups` for every language."""
         return {lang: self.semantic_groups(lang) for lang in self.indexes}
 
+    def all_passage_groups(self) -> dict[str, list[list[str]]]:
+        """`passage_groups` for every language."""
+        return {lang: self.passage_groups(lang) for lang in self.indexes}
+
     def semantic_texts(self) -> list[str]:
-        """Every text the reranker compares questions with, in every language, once."""
-        return distinct_texts(self.all_semantic_groups())
+        """Every text and passage the reranker compares questions with, in every language, once."""
+        return distinct_texts([*self.all_semantic_groups().values(), *self.all_passage_groups().values()])
 
     def features(self, candidates: list[Candidate], query: QueryTerms, calibration: Calibration) -> list[float]:
         """Inputs of the confidence model: the best real article's score, its lead over the next one,
@@ -621,7 +642,7 @@ def build_reranker(engine: Engine, store: VectorStore, embed_missing: bool = Tru
     """The semantic reranker for this engine's articles from `store`: embeds the texts it lacks (slow:
     run it in a thread), or with `embed_missing` false returns None unless every vector is stored.
     `embed` embeds questions (default: the store's embedder, uncached)."""
-    indexes = semantic_indexes(store, engine.all_semantic_groups(), embed_missing)
+    indexes = semantic_indexes(store, engine.all_semantic_groups(), embed_missing, engine.all_passage_groups())
     if indexes is None:
         return None
     return Reranker(indexes, embed or store.embedder.embed)

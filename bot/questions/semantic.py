@@ -11,7 +11,9 @@ computed here are the same numbers.
 
 An article's similarity to a question is the mean of its three closest texts (title, summary,
 synonyms, example questions, in both languages: e5 is multilingual); the ranker adds it, standardised
-over the articles, to the lexical score.
+over the articles, to the lexical score. A second, lighter score is the mean of the two closest passages
+of the article's body (a paragraph under its heading): a question may ask about a fact that only the
+body states, in words no title or example question uses.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
@@ -35,6 +38,8 @@ from bot.questions.embedding import Embedder, load_embedder
 log = logging.getLogger(__name__)
 
 CLOSEST = 3  # an article's similarity is the mean of its this many closest texts
+CLOSEST_PASSAGES = 2  # and its passage score the mean of its this many closest body passages
+SHORTEST_PASSAGE = 30  # characters: shorter body lines (a lone link, a table row) say too little
 BATCH = 8  # texts per embedding call of a build: a question waits for at most one batch (about 0.2 s)
 SAVE_EVERY = 80  # batches: a long first build saves its progress as it goes
 
@@ -180,51 +185,86 @@ def article_texts(article: Article, other: Article | None) -> list[str]:
     return list(dict.fromkeys(t.strip() for t in texts if t.strip()))
 
 
-class SemanticIndex:
-    """One language's articles (same order as the lexical index) as rows of a text-vector matrix that
-    every language shares: an article's texts are in both languages, so both indexes point at the same
-    vectors instead of holding a copy each."""
+def body_passages(article: Article) -> list[str]:
+    """The article's body as passages: each paragraph or list under its heading, without Markdown marks."""
+    passages: list[str] = []
+    heading = ""
+    for block in _PARAGRAPH_BREAK.split(article.body):
+        block = block.strip()
+        if block.startswith("#") and "\n" not in block:
+            heading = block.lstrip("#").strip()
+            continue
+        text = _SPACES.sub(" ", _MARKUP.sub("", block)).strip()
+        if len(text) >= SHORTEST_PASSAGE:
+            passages.append(f"{heading}: {text}" if heading else text)
+    return passages
 
-    def __init__(self, groups: list[list[str]], vectors: np.ndarray, rows: dict[str, int]) -> None:
-        self.vectors = vectors
-        self.count = len(groups)
-        # slots[i, j] is the row of article i's j-th text, or len(vectors) (a -inf pad) past its last one.
+
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_MARKUP = re.compile(r"[*_`|]")
+_SPACES = re.compile(r"\s+")
+
+
+class ClosestTexts:
+    """Each article's rows in the shared matrix; its score is the mean cosine of its `closest` closest."""
+
+    def __init__(self, groups: list[list[str]], rows: dict[str, int], pad: int, closest: int) -> None:
+        # slots[i, j] is the row of article i's j-th text, or `pad` (a -inf row) past its last one.
         width = max([len(g) for g in groups] + [1])
-        self.slots = np.full((self.count, width), len(vectors), dtype=np.int32)
+        self.slots = np.full((len(groups), width), pad, dtype=np.int32)
         for position, group in enumerate(groups):
             self.slots[position, :len(group)] = [rows[text] for text in group]
-        self.closest = np.minimum(CLOSEST, np.maximum(1, [len(g) for g in groups]))
+        self.k = min(closest, width)
+        self.closest = np.minimum(closest, np.maximum(1, [len(g) for g in groups]))
         self.empty = np.array([not g for g in groups])
 
-    def similarity(self, question: np.ndarray) -> np.ndarray:
-        """Per article, the mean cosine between the question and the article's CLOSEST closest texts."""
-        sims = np.append(self.vectors @ question, -np.inf)[self.slots]
-        k = min(CLOSEST, sims.shape[1])
-        best = -np.partition(-sims, k - 1, axis=1)[:, :k]
+    def score(self, padded_cosines: np.ndarray) -> np.ndarray:
+        sims = padded_cosines[self.slots]
+        best = -np.partition(-sims, self.k - 1, axis=1)[:, :self.k]
         best = np.sort(best, axis=1)[:, ::-1]
-        ranks = np.arange(k)[None, :] < self.closest[:, None]
+        ranks = np.arange(self.k)[None, :] < self.closest[:, None]
         out = np.where(ranks, np.where(np.isfinite(best), best, 0.0), 0.0).sum(axis=1) / self.closest
         out[self.empty] = 0.0
         return out
 
 
-def distinct_texts(groups: dict[str, list[list[str]]]) -> list[str]:
-    """Every text of every language's article groups, once, in order: the rows of the shared matrix."""
-    return list(dict.fromkeys(t for lang_groups in groups.values() for group in lang_groups for t in group))
+class SemanticIndex:
+    """One language's articles (same order as the lexical index) as rows of a text-vector matrix that
+    every language shares: an article's texts are in both languages, so both indexes point at the same
+    vectors instead of holding a copy each."""
+
+    def __init__(self, groups: list[list[str]], vectors: np.ndarray, rows: dict[str, int],
+                 passages: list[list[str]] | None = None) -> None:
+        self.vectors = vectors
+        self.count = len(groups)
+        self.texts = ClosestTexts(groups, rows, len(vectors), CLOSEST)
+        self.passages = ClosestTexts(passages, rows, len(vectors), CLOSEST_PASSAGES) if passages else None
+
+    def similarity(self, question: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Per article, the mean cosine of its CLOSEST closest texts, and of its closest body passages."""
+        cosines = np.append(self.vectors @ question, -np.inf)
+        return self.texts.score(cosines), self.passages.score(cosines) if self.passages is not None else None
 
 
-def semantic_indexes(store: VectorStore, groups: dict[str, list[list[str]]],
-                     embed_missing: bool) -> dict[str, SemanticIndex] | None:
-    """Per language, its texts grouped by article, over one matrix of every distinct text; None when
-    vectors are missing and `embed_missing` is false."""
-    texts = distinct_texts(groups)
+def distinct_texts(groupings: Iterable[list[list[str]]]) -> list[str]:
+    """Every text of these groupings (a language's article groups, texts or passages), once, in order:
+    the rows of the shared matrix."""
+    return list(dict.fromkeys(t for groups in groupings for group in groups for t in group))
+
+
+def semantic_indexes(store: VectorStore, groups: dict[str, list[list[str]]], embed_missing: bool,
+                     passages: dict[str, list[list[str]]] | None = None) -> dict[str, SemanticIndex] | None:
+    """Per language, its texts and body passages grouped by article, over one matrix of every distinct
+    text; None when vectors are missing and `embed_missing` is false."""
+    passages = passages or {}
+    texts = distinct_texts([*groups.values(), *passages.values()])
     vectors = store.vectors(texts) if embed_missing else store.lookup(texts)
     if vectors is None:
         return None
     matrix = vectors.astype(np.float32, copy=False).reshape(len(texts), -1) if texts \
         else np.zeros((0, 1), dtype=np.float32)
     rows = {text: row for row, text in enumerate(texts)}
-    return {lang: SemanticIndex(lang_groups, matrix, rows) for lang, lang_groups in groups.items()}
+    return {lang: SemanticIndex(lang_groups, matrix, rows, passages.get(lang)) for lang, lang_groups in groups.items()}
 
 
 # Questions being embedded while their lexical scores are computed, one at a time (as the embedder works).
@@ -248,8 +288,8 @@ class Reranker:
         index = self.indexes.get(lang)
         if index is None or not index.count or not len(index.vectors):
             return None
-        raw = index.similarity(vector)
-        return SemanticScores(standardise(raw), raw)
+        raw, passages = index.similarity(vector)
+        return SemanticScores(standardise(raw), raw, standardise(passages) if passages is not None else None)
 
     def embed_question(self, question: str) -> np.ndarray:
         """One question, on a second core when other work left one idle (see `bot.questions.cores`)."""
@@ -266,6 +306,7 @@ class SemanticScores(NamedTuple):
 
     standardised: np.ndarray
     raw: np.ndarray
+    passages: np.ndarray | None = None  # the body passages' similarity, standardised like the first
 
 
 def standardise(scores: np.ndarray) -> np.ndarray:
