@@ -185,6 +185,11 @@ def article_texts(article: Article, other: Article | None) -> list[str]:
     return list(dict.fromkeys(t.strip() for t in texts if t.strip()))
 
 
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_MARKUP = re.compile(r"[*_`|]")
+_SPACES = re.compile(r"\s+")
+
+
 def body_passages(article: Article) -> list[str]:
     """The article's body as passages: each paragraph or list under its heading, without Markdown marks."""
     passages: list[str] = []
@@ -198,11 +203,6 @@ def body_passages(article: Article) -> list[str]:
         if len(text) >= SHORTEST_PASSAGE:
             passages.append(f"{heading}: {text}" if heading else text)
     return passages
-
-
-_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
-_MARKUP = re.compile(r"[*_`|]")
-_SPACES = re.compile(r"\s+")
 
 
 class ClosestTexts:
