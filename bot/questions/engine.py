@@ -397,7 +397,8 @@ class LanguageIndex:
         odds: list[float] = []
         for word in words:
             hit = False
-            weight = specificity(word, self.lang)
+            # A kept stop word was written in capitals: it is the abbreviation (SKA), not the everyday verb.
+            weight = 1.0 if word in self.keep else specificity(word, self.lang)
             stemmed = stem(word, self.lang)
             if stemmed in self.scope_odds:
                 odds.append(self.scope_odds[stemmed])
