@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,8 @@ from bot.questions.semantic import (
     Reranker,
     SemanticScores,
     VectorStore,
+    article_passages,
     article_texts,
-    body_passages,
     distinct_texts,
     semantic_indexes,
 )
@@ -524,30 +525,24 @@ class Engine:
         """The calibration for how this engine ranks now: lexical alone, or fused with the reranker."""
         return self.calibrations.fused if self.reranker is not None else self.calibrations.lexical
 
-    def semantic_groups(self, lang: str) -> list[list[str]]:
-        """The texts the reranker compares a question with, per article of the lexical index (same order):
-        the article's own in both languages; the out-of-scope examples for the decline pseudo-article."""
+    def _article_groups(self, lang: str, texts_of: Callable[[Article, Article | None], list[str]]) -> list[list[str]]:
+        """Per article of the lexical index (same order), `texts_of` the article and its other-language
+        version; the out-of-scope examples for the decline pseudo-article, so its score stays comparable."""
         groups = []
         for article in self.indexes[lang].articles:
             if article.id == OUT_OF_SCOPE_ID:
                 groups.append(list(dict.fromkeys(article.questions)))
             else:
-                other = self.kb.get(article.id, "en" if article.lang == "sv" else "sv")
-                groups.append(article_texts(article, other))
+                groups.append(texts_of(article, self.kb.get(article.id, "en" if article.lang == "sv" else "sv")))
         return groups
 
+    def semantic_groups(self, lang: str) -> list[list[str]]:
+        """The texts the reranker compares a question with, per article, in both languages."""
+        return self._article_groups(lang, article_texts)
+
     def passage_groups(self, lang: str) -> list[list[str]]:
-        """The body passages of each article of the lexical index (same order), in both languages; the
-        out-of-scope examples stand for the decline pseudo-article's, so its score stays comparable."""
-        groups = []
-        for article in self.indexes[lang].articles:
-            if article.id == OUT_OF_SCOPE_ID:
-                groups.append(list(dict.fromkeys(article.questions)))
-            else:
-                other = self.kb.get(article.id, "en" if article.lang == "sv" else "sv")
-                passages = body_passages(article) + (body_passages(other) if other is not None else [])
-                groups.append(list(dict.fromkeys(passages)))
-        return groups
+        """The body passages the reranker compares a question with, per article, in both languages."""
+        return self._article_groups(lang, article_passages)
 
     def all_semantic_groups(self) -> dict[str, list[list[str]]]:
         """`semantic_groups` for every language."""

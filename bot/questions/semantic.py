@@ -185,6 +185,11 @@ def article_texts(article: Article, other: Article | None) -> list[str]:
     return list(dict.fromkeys(t.strip() for t in texts if t.strip()))
 
 
+def article_passages(article: Article, other: Article | None) -> list[str]:
+    """The body passages of an article, in its language and (when there is one) the other."""
+    return list(dict.fromkeys(body_passages(article) + (body_passages(other) if other is not None else [])))
+
+
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _MARKUP = re.compile(r"[*_`|]")
 _SPACES = re.compile(r"\s+")
