@@ -1,6 +1,6 @@
 """The semantic side of ranking: article texts as e5 vectors, stored so start-up never embeds them.
 
-Embedding every title, summary, synonym and example question takes one to two minutes of CPU, one
+Embedding every title, summary, synonym, example question and body passage takes about three minutes of CPU, one
 question about 20 ms. So article vectors are computed once per text and kept in a vector store (a
 `.npz` file per embedder under `VECTOR_DIR`, keyed by a SHA-256 of each text): a content change embeds
 only the texts that are new, and a restart embeds nothing. The vectors of the content as released ship

@@ -51,7 +51,7 @@ async def load_engine(bot: Bot) -> Engine:
     fingerprint = content_fingerprint(content / "kb")
     bot.state[CONTENT_VERSION] = await versions.current(bot.db, CONTENT_VERSION_NAME)
     bot.state[CHECKED_AT] = time.monotonic()
-    # The model and the vectors load (in C, without the GIL) while the lexical index is built.
+    # The model and the vectors load (in C, without the GIL) while the lexical index is read from its store or built.
     share_cores(bot.settings.semantic_threads)
     (engine, stored), store = await asyncio.gather(
         asyncio.to_thread(stored_engine, content, bot.settings.index_dir),
