@@ -9,10 +9,12 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 
 from bot.cli import main
+from bot.questions.calibrate import fit_logistic
 from bot.questions.engine import Engine, build_engine
 from bot.questions.tables import feedback, question_log
 from bot.questions.text import Lexicon, detect_language, normalize, words
@@ -354,3 +356,21 @@ async def test_a_counsellors_answer_in_the_thread_reaches_the_asker_and_can_beco
     listed = "\n".join(capsys_lines)
     assert "hur fungerar skrivaren i personalrummet?" in listed and "plan 2" in listed
     assert "Anna Berg" not in listed and "031-123 45 67" not in listed and "U9" not in listed
+
+
+def test_the_confidence_fit_does_not_depend_on_a_features_scale() -> None:
+    """A narrow-range feature (an e5 cosine differs by hundredths) must count as much as the same
+    feature spread wide: the penalty is on standardised coefficients."""
+    rng = np.random.default_rng(3)
+    signal = rng.normal(size=400)
+    labels = (signal + rng.normal(scale=0.5, size=400) > 0).astype(float)
+    noise = rng.normal(size=400)
+    wide = np.column_stack([signal, noise])
+    narrow = np.column_stack([0.9 + 0.01 * signal, noise])
+
+    def predictions(x: np.ndarray) -> np.ndarray:
+        coef, bias = fit_logistic(x, labels, standardised=True)
+        return 1 / (1 + np.exp(-(x @ np.array(coef) + bias)))
+
+    assert np.allclose(predictions(wide), predictions(narrow), atol=1e-6)
+    assert ((predictions(narrow) > 0.5) == labels.astype(bool)).mean() > 0.8

