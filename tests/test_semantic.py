@@ -334,3 +334,13 @@ def test_the_body_passages_are_shipped_and_scored(search_index: tuple[Engine, ob
     scores = engine.reranker.scores("sv", "vem betalar om en praoelev skadar sig?")
     assert scores is not None and scores.passages is not None
     assert scores.passages.shape == (len(engine.indexes["sv"].articles),)
+
+
+def test_a_pupils_lift_orders_articles_but_does_not_change_the_confidence(search_index: tuple[Engine, object]) -> None:
+    """The confidence model was fitted on questions without the lift for pupils' articles: with it in
+    the features, a pupil's clear question read as weaker than the same question from a teacher."""
+    engine = search_index[0]
+    for question in ("vad är prao?", "jag vet inte vad jag vill bli", "hur söker man till gymnasiet"):
+        pupil, staff = engine.answer(question, pupil=True), engine.answer(question)
+        assert pupil.candidates[0].lift > 0 and pupil.candidates[0].article.id == staff.candidates[0].article.id
+        assert pupil.score == pytest.approx(staff.score, abs=1e-9)

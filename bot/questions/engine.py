@@ -113,6 +113,13 @@ class Candidate:
     score: float
     anchor: float = 0.0  # closeness to the article's nearest example question, a confidence feature
     similarity: float = 0.0  # raw e5 cosine to the article's closest texts (0 without the reranker)
+    lift: float = 0.0  # the part of `score` that only orders (a pupil's lift for pupils' articles)
+
+    @property
+    def evidence(self) -> float:
+        """The score without the lift: what the confidence model was fitted on, since a pupil's lift
+        says nothing about how well the question matches."""
+        return self.score - self.lift
 
 
 @dataclass
@@ -478,8 +485,9 @@ class LanguageIndex:
         out = []
         for index in self.shortlist(first):
             anchor = self.anchor_score(query, index)
+            lift = calibration.w_pupil * float(self.for_pupils[index]) if pupil else 0.0
             out.append(Candidate(self.articles[index], float(first[index] + calibration.w_anchor * anchor), anchor,
-                                 float(semantic.raw[index]) if semantic is not None else 0.0))
+                                 float(semantic.raw[index]) if semantic is not None else 0.0, lift))
         out.sort(key=lambda c: -c.score)
         return out
 
@@ -566,9 +574,9 @@ class Engine:
         lexical evidence at all."""
         real = [c for c in candidates if c.article.id != OUT_OF_SCOPE_ID]
         decline_candidate = next((c for c in candidates if c.article.id == OUT_OF_SCOPE_ID), None)
-        decline = decline_candidate.score if decline_candidate is not None else 0.0
-        top = real[0].score if real else 0.0
-        second = real[1].score if len(real) > 1 else 0.0
+        decline = decline_candidate.evidence if decline_candidate is not None else 0.0
+        top = real[0].evidence if real else 0.0
+        second = real[1].evidence if len(real) > 1 else 0.0
         anchor = real[0].anchor if real else 0.0
         out = [top, top - second, anchor, query.coverage, decline - top, query.domain / 5, query.off_topic / 5]
         if calibration.semantic_features:
@@ -607,10 +615,10 @@ class Engine:
         for c in candidates:
             if c.article.id not in ids:
                 ids.append(c.article.id)
-        close = len(candidates) > 1 and candidates[0].score - candidates[1].score < calibration.close_margin
+        close = len(candidates) > 1 and candidates[0].evidence - candidates[1].evidence < calibration.close_margin
         if close:
-            third = candidates[2].score if len(candidates) > 2 else 0.0
-            pair = [*features[:1], candidates[0].score - third, *features[2:]]
+            third = candidates[2].evidence if len(candidates) > 2 else 0.0
+            pair = [*features[:1], candidates[0].evidence - third, *features[2:]]
             confidence = max(confidence, calibration.confidence(pair))
         answered = bool(candidates) and confidence >= calibration.threshold
         best = candidates[0].article if candidates else None
