@@ -274,6 +274,9 @@ async def test_a_vague_career_worry_gets_the_article_that_helps_a_pupil_start(bo
     assert answer.answered and answer.article_id == "careers-future-paths"
     answer, _, _ = await service.ask(bot, actor, "vilket gymnasium ska jag välja om jag gillar djur", "console")
     assert answer.answered and answer.article_id in ("gymnasievalet", "upper-secondary-programmes", "careers-future-paths")
+    for interest in ("vad ska jag bli om jag gillar musik", "hur vet jag vilket jobb som passar mig"):
+        answer, _, _ = await service.ask(bot, actor, interest, "console")
+        assert answer.answered and answer.article_id == "careers-future-paths", interest
 
 
 def test_the_shipped_vectors_cover_the_content_and_load_without_the_model_embedding(tmp_path: Path) -> None:
