@@ -56,6 +56,7 @@ FIELD_WEIGHTS = {"title": 3.0, "synonyms": 3.0, "tags": 2.0, "questions": 2.0, "
 NGRAM_FIELDS = ("title", "synonyms", "tags", "questions", "summary")
 PART_WEIGHT = 0.6
 FIX_WEIGHT = 0.9
+PLAIN_WORD_MIN_COUNT = 5  # a stop word typed without å, ä, ö ("pa", "val") is a word if the articles use it this often
 K1, B = 1.2, 0.75
 RERANK = 10
 BAYES_SMOOTHING = 0.1  # add-alpha smoothing of each article's word counts in the naive Bayes ranker
@@ -237,12 +238,21 @@ class LanguageIndex:
         # Questions typed without å, ä, ö (an English keyboard, a phone): "overlamning" is the articles'
         # "överlämning", and "pa", "ocksa", "nat" are the stop words "på", "också", "nåt". Only forms
         # that are not themselves words of the articles are read this way ("val" stays "val").
+        # A plain form in another inflection ("foralders" for the articles' "förälder") is found by its
+        # stem. A plain stop word stays a word only where the articles use it often ("val" is a choice;
+        # "for", "pa" and "ar" turn up once or twice, in names and quotes).
         self.accented: dict[str, str] = {}
+        self.accented_stems: dict[str, str] = {}
+        stems = {stem(word, lang) for word in surface}
         for word, _ in surface.most_common():
             plain = unaccented(word)
             if plain != word and plain not in surface:
                 self.accented.setdefault(plain, word)
-        self.unaccented_stop = unaccented_stop_words(lang) - set(surface)
+                for key in (stem(plain, lang), unaccented(stem(word, lang))):
+                    if key not in stems:
+                        self.accented_stems.setdefault(key, word)
+        self.unaccented_stop = unaccented_stop_words(lang) - {
+            w for w, count in surface.items() if count >= PLAIN_WORD_MIN_COUNT}
         self.total_words = max(1, sum(surface.values()))
         self._build_bm25(texts)
         self._build_ngrams(texts)
@@ -395,10 +405,22 @@ class LanguageIndex:
             return 0.0
         return max(0.0, math.log10(count / self.total_words * 1e9) - general_frequency(word, self.lang))
 
+    def restore_accents(self, word: str) -> str:
+        """A word typed without å, ä, ö as the articles write it, if they do (`overlamningen`)."""
+        if word in self.accented:
+            return self.accented[word]
+        if not word.isascii():
+            return word
+        stemmed = stem(word, self.lang)
+        if stemmed in self.bm25:
+            return word
+        # Snowball may stop one suffix short on the plain form ("foralders" -> "foralder", not "forald").
+        return self.accented_stems.get(stemmed) or self.accented_stems.get(stem(stemmed, self.lang), word)
+
     def query_terms(self, text: str) -> QueryTerms:
         terms: dict[str, float] = {}
         grams: Counter[str] = Counter()
-        words = [self.accented.get(w, w) for w in content_words(text, self.lang, self.keep)
+        words = [self.restore_accents(w) for w in content_words(text, self.lang, self.keep)
                  if w not in self.unaccented_stop]
         covered = 0
         domain = 0.0
