@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import main
-from bot.questions.calibrate import fit_logistic
+from bot.questions.calibrate import clearly_better, fit_logistic
 from bot.questions.engine import Engine, build_engine
 from bot.questions.tables import feedback, question_log
 from bot.questions.text import Lexicon, detect_language, normalize, words
@@ -377,3 +377,18 @@ def test_the_confidence_fit_does_not_depend_on_a_features_scale() -> None:
 
     assert np.allclose(predictions(wide), predictions(narrow), atol=1e-6)
     assert ((predictions(narrow) > 0.5) == labels.astype(bool)).mean() > 0.8
+
+
+def test_calibration_moves_its_ranking_weights_only_for_a_clear_gain() -> None:
+    """Three questions won and two lost is a tie the grid would otherwise follow; twenty won and two
+    lost over the same 373 questions is not."""
+    current = np.ones(373)
+    tie = current.copy()
+    tie[:3] += 0.5
+    tie[3:5] -= 0.5
+    gain = current.copy()
+    gain[:20] += 1.0
+    gain[20:22] -= 1.0
+    assert not clearly_better(tie, current)
+    assert clearly_better(gain, current)
+    assert not clearly_better(current, current)
