@@ -38,7 +38,7 @@ class Article(BaseModel):
     audience: Literal["staff", "pupils", "both", "project-team"]
     tags: list[str] = Field(default_factory=list)
     synonyms: list[str] = Field(default_factory=list)
-    questions: list[str] = Field(min_length=8, max_length=40)
+    questions: list[str] = Field(min_length=8, max_length=60)
     sources: list[Source] = Field(min_length=1)
     updated: dt.date
     reviewed: dt.date | None = None  # last fact-check against the sources; `content check` warns after 12 months

@@ -54,6 +54,7 @@ PUPIL_AUDIENCES = ("pupils", "both")
 
 FIELD_WEIGHTS = {"title": 3.0, "synonyms": 3.0, "tags": 2.0, "questions": 2.0, "summary": 1.5, "body": 1.0}
 NGRAM_FIELDS = ("title", "synonyms", "tags", "questions", "summary")
+PROSE_FIELDS = ("title", "summary", "body")
 PART_WEIGHT = 0.6
 FIX_WEIGHT = 0.9
 PLAIN_WORD_MIN_COUNT = 5  # a stop word typed without å, ä, ö ("pa", "val") is a word if the articles use it this often
@@ -230,17 +231,22 @@ class LanguageIndex:
                                     for a in self.articles], dtype=np.float64)
         self.keep = abbreviation_stop_words((s for a in articles for s in (a.title, *a.synonyms)), lang)
         surface: Counter[str] = Counter()
+        prose: Counter[str] = Counter()  # the articles' own writing, not the phrasings people type
         texts = [self._fields(a) for a in articles]
         for fields in texts:
-            for text in fields.values():
-                surface.update(content_words(text, lang, self.keep))
+            for name, text in fields.items():
+                found = content_words(text, lang, self.keep)
+                surface.update(found)
+                if name in PROSE_FIELDS:
+                    prose.update(found)
         self.lexicon = Lexicon(surface.keys(), dict(surface), lang)
         # Questions typed without å, ä, ö (an English keyboard, a phone): "overlamning" is the articles'
         # "överlämning", and "pa", "ocksa", "nat" are the stop words "på", "också", "nåt". Only forms
         # that are not themselves words of the articles are read this way ("val" stays "val").
         # A plain form in another inflection ("foralders" for the articles' "förälder") is found by its
         # stem. A plain stop word stays a word only where the articles use it often ("val" is a choice;
-        # "for", "pa" and "ar" turn up once or twice, in names and quotes).
+        # "for", "pa" and "ar" turn up once or twice, in names and quotes; example questions typed
+        # without å, ä, ö do not count, or they would make "ar" a word).
         self.accented: dict[str, str] = {}
         self.accented_stems: dict[str, str] = {}
         stems = {stem(word, lang) for word in surface}
@@ -252,7 +258,7 @@ class LanguageIndex:
                     if key not in stems:
                         self.accented_stems.setdefault(key, word)
         self.unaccented_stop = unaccented_stop_words(lang) - {
-            w for w, count in surface.items() if count >= PLAIN_WORD_MIN_COUNT}
+            w for w, count in prose.items() if count >= PLAIN_WORD_MIN_COUNT}
         self.total_words = max(1, sum(surface.values()))
         self._build_bm25(texts)
         self._build_ngrams(texts)
