@@ -19,8 +19,8 @@ from bot.knowledge import Article
 from bot.questions import embedding, service
 from bot.questions.cores import CoreMeter, share_cores
 from bot.questions.engine import Engine, build_engine, build_reranker
-from bot.questions.semantic import VectorStore, body_passages, text_key, vector_store
-from bot.questions.text import content_words
+from bot.questions.semantic import Reranker, VectorStore, body_passages, text_key, vector_store
+from bot.questions.text import content_words, question_focus
 from bot.questions.views import answer_message
 from bot.runtime import Bot
 from bot.settings import CONTENT_DIR, SEMANTIC_THREADS, Settings
@@ -346,4 +346,32 @@ def test_a_pupils_lift_orders_articles_but_does_not_change_the_confidence(search
     for question in ("vad är prao?", "jag vet inte vad jag vill bli", "hur söker man till gymnasiet"):
         pupil, staff = engine.answer(question, pupil=True), engine.answer(question)
         assert pupil.candidates[0].lift > 0 and pupil.candidates[0].article.id == staff.candidates[0].article.id
-        assert pupil.score == pytest.approx(staff.score, abs=1e-9)
+        assert pupil.score == pytest.approx(staff.score, abs=1e-6)
+
+
+def test_a_long_question_is_ranked_by_the_part_that_asks() -> None:
+    """A situation first, then the question: the asking part is embedded with the whole, in one call.
+    The whole alone still says how sure the bot is; short questions are embedded once."""
+    long_question = ("Jag är ny som syv och har fått ansvar för en åttondeklass där flera elever ska göra "
+                     "prao hos sina föräldrar. Vad gäller för det?")
+    assert question_focus(long_question) == "Vad gäller för det?"
+    assert question_focus("Kan jag få ersättning för resan till studiebesöket i Helsingfors som jag gjorde? "
+                          "Det var fortbildning") == "Kan jag få ersättning för resan till studiebesöket i Helsingfors som jag gjorde?"
+    assert question_focus("I am a mentor in year 8 and the principal wants all of us to plan guidance for "
+                          "the spring, what should we start with?") == "what should we start with?"
+    assert question_focus("hur många dagar prao ska man ha?") is None
+    assert question_focus("Min son i nian vet inte alls vad han vill göra efter sommaren och vi har pratat "
+                          "om det hemma länge utan att komma fram till något") is None  # no question in it
+
+    calls: list[list[str]] = []
+
+    def embed(texts: list[str], cores: int) -> np.ndarray:
+        calls.append(list(texts))
+        return np.eye(4, dtype=np.float32)[:len(texts)]
+
+    reranker = Reranker({}, embed)
+    vector = reranker.question_vector(long_question, 1)
+    assert calls == [[long_question, "Vad gäller för det?"]]
+    assert np.allclose(vector.whole, [1, 0, 0, 0]) and np.allclose(vector.ranked, [0.7071, 0.7071, 0, 0], atol=1e-4)
+    short = reranker.question_vector("hur många dagar prao", 1)
+    assert short.ranked is short.whole and len(calls) == 2
