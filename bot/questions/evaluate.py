@@ -77,6 +77,26 @@ def evaluate(engine: Engine, path: Path, embed: Embed | None = None) -> dict[str
     return result
 
 
+def pooled_line(per_set: list[list[dict[str, float] | None]]) -> str:
+    """All never-tuned questions as one set: each set weighs by its number of questions."""
+    cells = []
+    for column in range(2):
+        results = [r for figures in per_set if (r := figures[column]) is not None]
+        if not results:
+            cells.append("(unavailable)".center(42))
+            continue
+        in_scope = sum(r["in_scope"] for r in results)
+        oos = sum(r["oos"] for r in results)
+        top1 = sum(r["top1"] * r["in_scope"] for r in results) / max(1, in_scope)
+        top3 = sum(r["top3"] * r["in_scope"] for r in results) / max(1, in_scope)
+        declined = sum(r["declined"] * r["oos"] for r in results) / max(1, oos)
+        cells.append(f"{top1:>7.1%}{top3:>7.1%}{declined:>7.1%}{'':>21}")
+    results = [r for figures in per_set if (r := figures[0] or figures[1]) is not None]
+    head = (f"{'never tuned, pooled':<27}{sum(r['questions'] for r in results):>5.0f}"
+            f"{sum(r['in_scope'] for r in results):>5.0f}{sum(r['oos'] for r in results):>5.0f}")
+    return head + "".join(" | " + cell for cell in cells)
+
+
 def main() -> None:
     sets = [("shared dev (never tuned)", SHARED_DEV)]
     sets += [(f"{p.stem} (never tuned)", p) for p in UNSEEN_SETS]
@@ -98,7 +118,10 @@ def main() -> None:
     header = f"{'top-1':>7}{'top-3':>7}{'decl.':>7}{'p50':>7}{'p99':>7}{'cpu99':>7}"
     print(f"{'':<27}{'':>15} | {'reranker on':^42} | {'reranker off':^42}")
     print(f"{'set':<27}{'n':>5}{'in':>5}{'oos':>5} | {header} | {header}")
+    never_tuned: list[list[dict[str, float] | None]] = []
     for name, path in sets:
+        if never_tuned and path in HELDOUT_SETS[:1]:
+            print(pooled_line(never_tuned))
         if not path.exists():
             print(f"{name:<27} missing: {path}")
             continue
@@ -118,6 +141,8 @@ def main() -> None:
         if base["no_article"]:
             line += f"  ({base['no_article']:.0f} about articles not in the knowledge base, left out)"
         print(line)
+        if path == SHARED_DEV or path in UNSEEN_SETS:
+            never_tuned.append(figures)
     print("latency: ms per question in process, answered on a worker thread as the bot does, wall clock (p50, p99)"
           " and CPU of the answering thread (cpu99; the question is embedded for real meanwhile, on one core or"
           " on two while the machine is otherwise idle, its CPU not counted there),"
