@@ -346,7 +346,7 @@ def test_a_pupils_lift_orders_articles_but_does_not_change_the_confidence(search
     for question in ("vad är prao?", "jag vet inte vad jag vill bli", "hur söker man till gymnasiet"):
         pupil, staff = engine.answer(question, pupil=True), engine.answer(question)
         assert pupil.candidates[0].lift > 0 and pupil.candidates[0].article.id == staff.candidates[0].article.id
-        assert pupil.score == pytest.approx(staff.score, abs=1e-6)
+        assert pupil.score == pytest.approx(staff.score, abs=1e-9)
 
 
 def test_a_long_question_is_ranked_by_the_part_that_asks() -> None:

@@ -604,7 +604,8 @@ class Engine:
         decline_candidate = next((c for c in candidates if c.article.id == OUT_OF_SCOPE_ID), None)
         decline = decline_candidate.evidence if decline_candidate is not None else 0.0
         top = real[0].evidence if real else 0.0
-        second = real[1].evidence if len(real) > 1 else 0.0
+        # The lead over the strongest other article by evidence: a pupil's lift may reorder the rest.
+        second = max((c.evidence for c in real[1:]), default=0.0)
         anchor = real[0].anchor if real else 0.0
         out = [top, top - second, anchor, query.coverage, decline - top, query.domain / 5, query.off_topic / 5]
         if calibration.semantic_features:
@@ -643,9 +644,10 @@ class Engine:
         for c in candidates:
             if c.article.id not in ids:
                 ids.append(c.article.id)
-        close = len(candidates) > 1 and candidates[0].evidence - candidates[1].evidence < calibration.close_margin
+        others = sorted(candidates[1:], key=lambda c: -c.evidence)  # as `features` reads the lead
+        close = bool(others) and candidates[0].evidence - others[0].evidence < calibration.close_margin
         if close:
-            third = candidates[2].evidence if len(candidates) > 2 else 0.0
+            third = others[1].evidence if len(others) > 1 else 0.0
             pair = [*features[:1], candidates[0].evidence - third, *features[2:]]
             confidence = max(confidence, calibration.confidence(pair))
         answered = bool(candidates) and confidence >= calibration.threshold
@@ -654,7 +656,7 @@ class Engine:
                       lang=best.lang if answered and best else lang, score=confidence,
                       alternatives=ids[1:4] if answered else ids[:3], question_lang=lang,
                       article=best if answered else None, candidates=candidates,
-                      runner_up=candidates[1].article if answered and close else None)
+                      runner_up=others[0].article if answered and close else None)
 
 
 def load_decline_examples(content_dir: Path) -> dict[str, list[str]]:
