@@ -120,8 +120,10 @@ def main() -> None:
     print(f"{'set':<27}{'n':>5}{'in':>5}{'oos':>5} | {header} | {header}")
     never_tuned: list[list[dict[str, float] | None]] = []
     for name, path in sets:
-        if never_tuned and path in HELDOUT_SETS[:1]:
+        tuned = path != SHARED_DEV and path not in UNSEEN_SETS  # the never-tuned sets come first
+        if tuned and never_tuned:
             print(pooled_line(never_tuned))
+            never_tuned = []
         if not path.exists():
             print(f"{name:<27} missing: {path}")
             continue
@@ -141,8 +143,10 @@ def main() -> None:
         if base["no_article"]:
             line += f"  ({base['no_article']:.0f} about articles not in the knowledge base, left out)"
         print(line)
-        if path == SHARED_DEV or path in UNSEEN_SETS:
+        if not tuned:
             never_tuned.append(figures)
+    if never_tuned:
+        print(pooled_line(never_tuned))
     print("latency: ms per question in process, answered on a worker thread as the bot does, wall clock (p50, p99)"
           " and CPU of the answering thread (cpu99; the question is embedded for real meanwhile, on one core or"
           " on two while the machine is otherwise idle, its CPU not counted there),"
