@@ -19,6 +19,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -320,13 +321,16 @@ class LanguageIndex:
     def _build_ngrams(self, texts: list[dict[str, str]]) -> None:
         doc_grams: list[dict[str, float]] = []
         for fields in texts:
-            grams: defaultdict[str, float] = defaultdict(float)
+            # Each distinct word once, weighted by its count in each field: an article repeats its words
+            # across title, synonyms and example questions.
+            weights: defaultdict[str, float] = defaultdict(float)
             for name in NGRAM_FIELDS:
-                # Each distinct word once, times its count: a body repeats its words many times.
                 for word, count in Counter(content_words(fields[name], self.lang, self.keep)).items():
-                    weight = FIELD_WEIGHTS[name] * count
-                    for gram in char_ngrams(word):
-                        grams[gram] += weight
+                    weights[word] += FIELD_WEIGHTS[name] * count
+            grams: defaultdict[str, float] = defaultdict(float)
+            for word, weight in weights.items():
+                for gram in char_ngrams(word):
+                    grams[gram] += weight
             doc_grams.append(grams)
         n = max(1, len(doc_grams))
         matrix = Postings(doc_grams)
@@ -400,7 +404,7 @@ class LanguageIndex:
 
     def _anchor(self, text: str) -> tuple[dict[str, float], frozenset[str]]:
         stems = {t: self.idf.get(t, 1.0) for t in self.analyze(text)}
-        grams = frozenset(g for w in content_words(text, self.lang, self.keep) for g in char_ngrams(w, (3,)))
+        grams = frozenset(chain.from_iterable(char_ngrams(w, (3,)) for w in content_words(text, self.lang, self.keep)))
         return stems, grams
 
     def domain_weight(self, word: str) -> float:
