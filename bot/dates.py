@@ -1,7 +1,7 @@
 """The one parser for dates and times people type, in Swedish and English.
 
 "imorgon kl 8", "nästa tisdag 9", "15/3 14:00", "fredag 15", "om en vecka", "2027-03-29 09:00",
-"tomorrow 8am", "next tuesday 9": read in the bot's time zone relative to the bot's clock, and said
+"tisdag v. 12" (Swedish schools plan by ISO week), "tomorrow 8am", "next tuesday 9": read in the bot's time zone relative to the bot's clock, and said
 back in words ("tisdag 8 december kl 09:00") so the person can see what the bot understood. Anything
 left over that is not part of a date is an error with an example, never silently dropped.
 
@@ -55,6 +55,8 @@ FILLER = {",", "och", "and", "from", "från"}
 ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[t ](\d{1,2})[:.](\d{2})(?::\d{2}(?:\.\d+)?)?)?([+-]\d{2}:?\d{2}|z)?$")
 SLASH = re.compile(r"^(\d{1,2})/(\d{1,2})(?:/(\d{2}|\d{4}))?$")
 CLOCK = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?(am|pm)?$")
+WEEK_WORDS = {"v", "v.", "vecka", "veckan", "week", "wk", "wk."}
+WEEK = re.compile(r"^(?:v\.?|vecka|week|wk\.?)(\d{1,2})$")  # "v12", "v.12", "week12"
 ORDINAL = re.compile(r"^(\d{1,2})(?::e|:a|e|a|st|nd|rd|th)?$")
 
 
@@ -75,6 +77,8 @@ class _Parts:
     strict_next: bool = False  # "nästa tisdag" is never today
     offset: timedelta | None = None  # an ISO time's own UTC offset
     year_given: bool = False  # "15/3/2027", not "15/3": only then is a past day meant as typed
+    week: int | None = None  # ISO week ("vecka 12"): its Monday, or the weekday typed with it
+    week_year: int | None = None  # "v. 3 2027"
 
 
 def _tokens(text: str) -> list[str]:
@@ -140,7 +144,7 @@ def _read(tokens: list[str], today: date, now_local: datetime) -> _Parts:
     i = 0
 
     def set_day(value: date) -> None:
-        if parts.day is not None or parts.delta is not None:
+        if parts.day is not None or parts.delta is not None or parts.week is not None:
             raise ValueError("two dates")
         parts.day = value
 
@@ -186,6 +190,18 @@ def _read(tokens: list[str], today: date, now_local: datetime) -> _Parts:
                     raise ValueError("no such day")
                 set_day(_future_day(month, day, today))
             i += 1
+            continue
+        week_number = WEEK.match(tok)
+        if week_number is not None or (tok in WEEK_WORDS and following is not None and following.isdigit()):
+            if parts.week is not None or parts.day is not None or parts.delta is not None:
+                raise ValueError("two dates")
+            parts.week = int(week_number.group(1) if week_number is not None else following)
+            if not 1 <= parts.week <= 53:
+                raise ValueError("no such week")
+            i += 1 if week_number is not None else 2
+            if i < len(tokens) and re.fullmatch(r"\d{4}", tokens[i]):
+                parts.week_year = int(tokens[i])
+                i += 1
             continue
         if tok in RELATIVE_DAYS:
             set_day(today + timedelta(days=RELATIVE_DAYS[tok]))
@@ -254,13 +270,40 @@ def _read(tokens: list[str], today: date, now_local: datetime) -> _Parts:
             continue
         # A bare number after a day is the hour ("fredag 15", "next tuesday 9"); "14:00" is a time anywhere.
         clock = _clock(tok, after_time_word=parts.day is not None or parts.delta is not None
-                       or parts.weekday is not None)
+                       or parts.weekday is not None or parts.week is not None)
         if clock is not None:
             set_clock(clock)
             i += 1
             continue
         raise ValueError(f"unknown word {tok!r}")
     return parts
+
+
+def _week_day(year: int, week: int, weekday: int) -> date | None:
+    """The weekday (Monday 0) of ISO week `week` of `year`; None when that year has no such week."""
+    try:
+        return date.fromisocalendar(year, week, weekday + 1)
+    except ValueError:
+        return None
+
+
+def _resolve_week(parts: _Parts, today: date, ahead: bool) -> None:
+    """Turn "vecka 12" (with its weekday, if any) into a day: that year's when a year was typed, else
+    the next such week from today (`ahead`, for meetings) or the most recent one (reports)."""
+    if parts.week is None:
+        return
+    weekday = parts.weekday if parts.weekday is not None else 0
+    parts.weekday, parts.strict_next = None, False  # the week says which one
+    if parts.week_year is not None:
+        found = _week_day(parts.week_year, parts.week, weekday)
+        parts.year_given = True
+    else:
+        years = (today.year, today.year + 1, today.year + 2) if ahead else (today.year, today.year - 1, today.year - 2)
+        days = [d for y in years if (d := _week_day(y, parts.week, weekday)) is not None]
+        found = next((d for d in days if (d >= today if ahead else d <= today)), None)
+    if found is None:
+        raise ValueError("no such week")
+    parts.day = found
 
 
 def parse_when(text: str, now: datetime, tz: Any, default_time: time = time(9, 0)) -> datetime:
@@ -276,6 +319,7 @@ def parse_when(text: str, now: datetime, tz: Any, default_time: time = time(9, 0
     today = now_local.date()
     try:
         parts = _read(tokens, today, now_local)
+        _resolve_week(parts, today, ahead=True)
     except ValueError:
         raise UnclearDate(text) from None
     if parts.now:
@@ -319,6 +363,7 @@ def parse_day(text: str, today: date) -> date:
         raise UnclearDate(text)
     try:
         parts = _read(tokens, today, datetime.combine(today, time(12, 0)))
+        _resolve_week(parts, today, ahead=False)
     except ValueError:
         raise UnclearDate(text) from None
     if parts.day is None or parts.clock is not None or parts.delta is not None or parts.weekday is not None:

@@ -37,6 +37,14 @@ NOW = datetime(2026, 12, 1, 21, 0, tzinfo=UTC)  # Tuesday 1 December 2026, 22:00
     ("tisdag", "2026-12-08 09:00"),  # today's 09:00 has passed
     ("kl 14", "2026-12-02 14:00"),  # today's 14:00 has passed
     ("nu", "2026-12-01 22:00"),
+    # ISO weeks, as school calendars are written: the week's Monday, or the weekday typed with it.
+    ("vecka 3", "2027-01-18 09:00"),
+    ("tisdag v. 12 kl 13", "2027-03-23 13:00"),
+    ("torsdag v3 14.30", "2027-01-21 14:30"),
+    ("onsdag vecka 49", "2026-12-02 09:00"),  # this week
+    ("v 12 2027 fredag 14:00", "2027-03-26 14:00"),
+    ("vecka 53", "2026-12-28 09:00"),  # 2026 has a week 53
+    ("tuesday week 12 1pm", "2027-03-23 13:00"),
 ])
 def test_phrases_parse_in_the_bot_time_zone(typed: str, expected: str) -> None:
     parsed = parse_when(typed, NOW, TZ)
@@ -50,7 +58,8 @@ def test_summer_time_keeps_the_wall_clock() -> None:
 
 
 @pytest.mark.parametrize("typed", ["", "sometime", "imorgon kl 25", "31/2", "fredag den 15", "15/3 och 16/3",
-                                   "nästa", "om tre år", "13pm", "2027-02-30"])
+                                   "nästa", "om tre år", "13pm", "2027-02-30",
+                                   "vecka 54", "vecka 53 2027", "v 3 15/1", "vecka", "v 3 v 4"])
 def test_unclear_text_is_rejected_with_an_example(typed: str) -> None:
     with pytest.raises(UnclearDate) as caught:
         parse_when(typed, NOW, TZ)
@@ -91,6 +100,8 @@ def test_report_days_look_back_and_refuse_times() -> None:
     assert parse_day("15/12", today) == date(2025, 12, 15)
     assert parse_day("15 mars 2027", today) == date(2027, 3, 15)  # a given year is kept
     assert parse_day("idag", today) == today
+    assert parse_day("vecka 10", today) == date(2026, 3, 2)  # the Monday of the latest week 10
+    assert parse_day("v 50", today) == date(2025, 12, 8)
     for unclear in ("imorgon kl 8", "om en vecka", "fredag", "31/2", "x"):
         with pytest.raises(UnclearDate):
             parse_day(unclear, today)
