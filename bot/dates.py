@@ -33,6 +33,8 @@ WEEKDAYS = {
     "onsdag": 2, "ons": 2, "wednesday": 2, "wed": 2, "torsdag": 3, "tors": 3, "tor": 3, "thursday": 3,
     "thu": 3, "fredag": 4, "fre": 4, "friday": 4, "fri": 4, "lördag": 5, "lör": 5, "saturday": 5,
     "sat": 5, "söndag": 6, "sön": 6, "sunday": 6, "sun": 6,
+    # the definite forms of "tisdagen den 8 december"
+    "måndagen": 0, "tisdagen": 1, "onsdagen": 2, "torsdagen": 3, "fredagen": 4, "lördagen": 5, "söndagen": 6,
 }
 # Words that name a day relative to today.
 RELATIVE_DAYS = {"idag": 0, "today": 0, "imorgon": 1, "tomorrow": 1, "övermorgon": 2}
@@ -86,7 +88,10 @@ def _tokens(text: str) -> list[str]:
     lowered = lowered.replace("i övermorgon", "övermorgon").replace("kl.", "kl ")
     lowered = re.sub(r"(\d)\s*(am|pm)\b", r"\1\2", lowered)
     lowered = re.sub(r"\b(in|om)\s+(a|an|en|ett)\s+", r"\1 1 ", lowered)
-    return [tok for tok in re.split(r"[\s,]+", lowered) if tok]
+    tokens = [tok for tok in re.split(r"[\s,]+", lowered.rstrip(".!")) if tok]
+    # "8 dec. 2026", "fre. 15": an abbreviation's full stop is not part of the word
+    return [tok[:-1] if tok.endswith(".") and (tok[:-1] in MONTHS or tok[:-1] in WEEKDAYS) else tok
+            for tok in tokens]
 
 
 def _clock(token: str, after_time_word: bool) -> time | None:
@@ -207,8 +212,11 @@ def _read(tokens: list[str], today: date, now_local: datetime) -> _Parts:
             set_day(today + timedelta(days=RELATIVE_DAYS[tok]))
             i += 1
             continue
-        if tok in {"nästa", "next", "kommande"} and following in {"vecka", "week"}:
-            set_day(today + timedelta(days=7 - today.weekday()))  # Monday next week
+        if tok in {"nästa", "next", "kommande"} and following in {"vecka", "veckan", "week"}:
+            if parts.week is not None or parts.day is not None or parts.delta is not None:
+                raise ValueError("two dates")
+            # next week's ISO week: its Monday, or "fredag nästa vecka"
+            parts.week_year, parts.week, _ = (today + timedelta(days=7)).isocalendar()
             i += 2
             continue
         if tok in {"nästa", "next", "kommande"}:

@@ -45,6 +45,14 @@ NOW = datetime(2026, 12, 1, 21, 0, tzinfo=UTC)  # Tuesday 1 December 2026, 22:00
     ("v 12 2027 fredag 14:00", "2027-03-26 14:00"),
     ("vecka 53", "2026-12-28 09:00"),  # 2026 has a week 53
     ("tuesday week 12 1pm", "2027-03-23 13:00"),
+    ("fredag nästa vecka", "2026-12-11 09:00"),
+    ("next week friday 10", "2026-12-11 10:00"),
+    ("nästa vecka", "2026-12-07 09:00"),
+    # as people write: the definite weekday, an abbreviation's full stop, a sentence's
+    ("tisdagen den 8 december kl 9", "2026-12-08 09:00"),
+    ("8 dec. kl 13", "2026-12-08 13:00"),
+    ("fre. 15", "2026-12-04 15:00"),
+    ("fredag kl 9.30.", "2026-12-04 09:30"),
 ])
 def test_phrases_parse_in_the_bot_time_zone(typed: str, expected: str) -> None:
     parsed = parse_when(typed, NOW, TZ)
@@ -59,7 +67,8 @@ def test_summer_time_keeps_the_wall_clock() -> None:
 
 @pytest.mark.parametrize("typed", ["", "sometime", "imorgon kl 25", "31/2", "fredag den 15", "15/3 och 16/3",
                                    "nästa", "om tre år", "13pm", "2027-02-30",
-                                   "vecka 54", "vecka 53 2027", "v 3 15/1", "vecka", "v 3 v 4"])
+                                   "vecka 54", "vecka 53 2027", "v 3 15/1", "vecka", "v 3 v 4",
+                                   "nästa vecka v 3", "onsdag 8 december"])
 def test_unclear_text_is_rejected_with_an_example(typed: str) -> None:
     with pytest.raises(UnclearDate) as caught:
         parse_when(typed, NOW, TZ)
