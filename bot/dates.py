@@ -197,10 +197,12 @@ def _read(tokens: list[str], today: date, now_local: datetime) -> _Parts:
             i += 1
             continue
         week_number = WEEK.match(tok)
-        if week_number is not None or (tok in WEEK_WORDS and following is not None and following.isdigit()):
+        typed_week = week_number.group(1) if week_number is not None else \
+            following if tok in WEEK_WORDS and following is not None and following.isdigit() else None
+        if typed_week is not None:
             if parts.week is not None or parts.day is not None or parts.delta is not None:
                 raise ValueError("two dates")
-            parts.week = int(week_number.group(1) if week_number is not None else following)
+            parts.week = int(typed_week)
             if not 1 <= parts.week <= 53:
                 raise ValueError("no such week")
             i += 1 if week_number is not None else 2
