@@ -7,6 +7,8 @@ The content check verifies that both languages hold the same keys and placeholde
 from __future__ import annotations
 
 import string
+import unicodedata
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -62,11 +64,18 @@ def t(lang: str, key: str, **values: Any) -> str:
     return template.format(**values) if values else template
 
 
+@lru_cache(maxsize=200_000)  # the question index asks for every word of the articles
+def unaccented(word: str) -> str:
+    """The word as typed on a keyboard without å, ä, ö (`vägledning` -> `vagledning`)."""
+    return "".join(c for c in unicodedata.normalize("NFD", word) if unicodedata.category(c) != "Mn")
+
+
 def words(key: str) -> set[str]:
-    """All languages' comma-separated words for a command alias key, lower-cased."""
+    """All languages' comma-separated words for a command alias key, lower-cased, each also as typed
+    without å, ä, ö (`/syv hjalp`, `/syv enkat`)."""
     if not _catalog:
         load()
     found: set[str] = set()
     for strings in _catalog.values():
         found.update(w.strip().lower() for w in strings.get(key, "").split(",") if w.strip())
-    return found
+    return found | {unaccented(w) for w in found}

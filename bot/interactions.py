@@ -6,6 +6,7 @@ handlers and the console both dispatch through it, so every flow works the same 
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -127,6 +128,7 @@ class Registry:
 
     def match_command(self, text: str) -> tuple[Command, str] | None:
         """The command whose word starts `text` (longest alias wins) and the rest of the text."""
+        text = unicodedata.normalize("NFC", text)  # a decomposed "ä" is one letter, as in the aliases
         lowered = text.strip().lower()
         best: tuple[int, Command] | None = None
         for cmd in self.commands:

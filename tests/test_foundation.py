@@ -156,6 +156,18 @@ async def test_console_walks_help_language_and_buttons(bot: Bot, tmp_path: Path)
     assert output.strip().endswith("Bye!")
 
 
+def test_command_words_typed_without_swedish_letters(bot: Bot) -> None:
+    """An English keyboard or a phone: "/syv hjalp", "/syv enkat lank 12", a decomposed "ä"."""
+    import unicodedata
+
+    for typed, name, rest in [("hjalp", "help", ""), ("Hjälp", "help", ""), ("sprak en", "language", "en"),
+                              ("enkat länk 12", "survey", "länk 12"),
+                              (unicodedata.normalize("NFD", "enkät lank 12"), "survey", "lank 12")]:
+        found = bot.registry.match_command(typed)
+        assert found is not None and (found[0].name, found[1]) == (name, rest), typed
+    assert bot.registry.match_command("hjalpa mig") is None  # a question, not the command
+
+
 def test_core_has_no_slack_imports_outside_the_entry_point() -> None:
     root = Path(__file__).resolve().parent.parent
     offenders = []

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from bot.i18n import unaccented
 from bot.knowledge import Article, KnowledgeBase, load_knowledge_base
 from bot.questions.semantic import (
     Embed,
@@ -45,7 +46,6 @@ from bot.questions.text import (
     detect_language,
     general_frequency,
     stem,
-    unaccented,
     unaccented_stop_words,
 )
 

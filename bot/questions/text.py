@@ -15,6 +15,8 @@ from functools import lru_cache
 import Stemmer
 from wordfreq import zipf_frequency
 
+from bot.i18n import unaccented
+
 WORD = re.compile(r"[0-9a-zåäöéüæø]+")
 
 SV_STOP = frozenset("""
@@ -65,12 +67,6 @@ def words(text: str) -> list[str]:
         else:
             out += ("åk", str(year))
     return out
-
-
-@lru_cache(maxsize=200_000)
-def unaccented(word: str) -> str:
-    """The word as typed on a keyboard without å, ä, ö (`vägledning` -> `vagledning`)."""
-    return "".join(c for c in unicodedata.normalize("NFD", word) if unicodedata.category(c) != "Mn")
 
 
 # Past forms of Swedish verbs that Snowball's suffix rules leave apart from the present ("kommit in",
