@@ -92,6 +92,14 @@ def test_poll_line_reads_straight_and_curly_quotes() -> None:
     assert caught.value.key == "surveys.poll.unbalanced"
 
 
+def test_poll_closing_time_also_typed_without_swedish_letters() -> None:
+    from bot.surveys.parsing import split_closing
+
+    for word in ("stänger", "stanger", "Stängs", "closes"):
+        assert split_closing(f'"Fika?" "Ja" "Nej" {word} fredag 15') == ('"Fika?" "Ja" "Nej"', "fredag 15")
+    assert split_closing('"Vad stänger vi fredag?" "Ja"') == ('"Vad stänger vi fredag?" "Ja"', None)
+
+
 def test_question_lines_cover_every_kind() -> None:
     questions = parse_questions(
         "Hur väl? | skala: Inte alls - Mycket väl\n\nTroligt? | 0-10\nPrao? | ja/nej\n"

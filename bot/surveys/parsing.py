@@ -29,7 +29,7 @@ def split_quoted(text: str) -> list[str]:
         raise UserError("surveys.poll.unbalanced") from None
 
 
-_CLOSING = re.compile(r"\s(?:stänger|stängs|closes|closing)\s+(?P<when>[^\"]+)$", re.IGNORECASE)
+_CLOSING = re.compile(r"\s(?:stänger|stängs|stanger|stangs|closes|closing)\s+(?P<when>[^\"]+)$", re.IGNORECASE)
 
 
 def split_closing(text: str) -> tuple[str, str | None]:
