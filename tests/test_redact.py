@@ -32,6 +32,9 @@ def test_names_personnummer_phone_numbers_and_email_are_masked(text: str, masked
     "jag blir mobbad i skolan", "dom mobbar mig på rasterna", "min pappa slår mig", "jag vill inte leva längre",
     "ibland vill jag skada mig själv", "jag känner mig otrygg på bussen", "I'm being bullied at school",
     "someone at home hits me", "Jag blir utfryst av klassen", "han hotar mig varje dag",
+    # typed without å, ä, ö (a phone or a borrowed keyboard)
+    "min pappa slar mig", "ibland vill jag bara do", "jag tanker pa sjalvmord", "jag blev krankt pa rasten",
+    "jag ar radd i skolan", "ibland vill jag inte leva", "ibland vill jag bara dö",
 ])
 def test_questions_that_tell_of_harm_are_recognised(text: str) -> None:
     assert mentions_harm(text)
@@ -39,7 +42,7 @@ def test_questions_that_tell_of_harm_are_recognised(text: str) -> None:
 
 @pytest.mark.parametrize("text", [
     "vad är prao?", "hur söker jag till gymnasiet?", "när är nästa träff?", "How do I bring working life into maths?",
-    "vilka yrken finns inom vården?",
+    "vilka yrken finns inom vården?", "jag blev vald till elevrådet", "vilket program valde du?",
 ])
 def test_ordinary_guidance_questions_are_not(text: str) -> None:
     assert not mentions_harm(text)

@@ -3,7 +3,8 @@ or feeling unsafe, so the bot answers kindly and points to people who can help i
 careers articles, and the words are never shown in reports or exports.
 
 Patterns over lower-cased text with the informal spellings pupils use ("mobbad", "mobbar", "slår mig",
-"vill inte leva", "känner mig otrygg", "bullied"). It errs on the side of answering with help: a
+"vill inte leva", "känner mig otrygg", "bullied"), each also as typed without å, ä, ö ("min pappa slar
+mig", "jag vill do") unless that plain form is an everyday word ("vald" is chosen, not violence). It errs on the side of answering with help: a
 question about, say, working against bullying as a teacher also gets the kind answer, which still
 offers "Fråga en vägledare".
 """
@@ -12,12 +13,14 @@ from __future__ import annotations
 
 import re
 
+from bot.i18n import unaccented
+
 _PATTERNS = [
     # Swedish
     r"\bmobb\w*", r"\bkränk\w*", r"\butfrys\w*", r"\butsatt\b", r"\bfryser ut\b",
     r"\b(?:slår|slog|sparkar|sparkade|knuffar|hotar|hotade|tafsar|tafsade|förföljer)\s+(?:mig|oss)\b",
     r"\bhotad\b", r"\bvåld\w*", r"\bmisshandl\w*", r"\bövergrepp\w*", r"\bvåldt\w*", r"\bsexuella?\s+trakasser\w*",
-    r"\btrakasser\w*", r"\bvill\s+inte\s+leva\b", r"\bvill\s+(?:bara\s+)?dö\b", r"\bta\s+livet\s+av\s+mig\b",
+    r"\btrakasser\w*", r"\bvill\s+(?:jag\s+)?inte\s+leva\b", r"\bvill\s+(?:jag\s+)?(?:bara\s+)?dö\b", r"\bta\s+livet\s+av\s+mig\b",
     r"\bskada\s+mig\s+själv\b", r"\bskadar\s+mig\s+själv\b", r"\bskär\s+mig\b", r"\bsjälvskad\w*",
     r"\bsjälvmord\w*", r"\botrygg\w*", r"\binte\s+trygg\b", r"\brädd\s+(?:hemma|i\s+skolan|för\s+att\s+gå)\b",
     r"\bingen\s+vill\s+vara\s+med\s+mig\b",
@@ -27,7 +30,10 @@ _PATTERNS = [
     r"\bsuicid\w*", r"\bwant\s+to\s+die\b", r"\b(?:don'?t|do\s+not)\s+want\s+to\s+live\b", r"\bunsafe\b",
     r"\bnot\s+safe\b", r"\bscared\s+(?:at\s+home|at\s+school|to\s+go)\b",
 ]
-_HARM = re.compile("|".join(_PATTERNS))
+# Patterns whose plain form means something else: "våld" (violence) typed as "vald" (chosen, elected).
+_NOT_WITHOUT_ACCENTS = {r"\bvåld\w*"}
+_PLAIN = [unaccented(p) for p in _PATTERNS if p not in _NOT_WITHOUT_ACCENTS and unaccented(p) != p]
+_HARM = re.compile("|".join(_PATTERNS + _PLAIN))
 
 
 def mentions_harm(text: str) -> bool:
