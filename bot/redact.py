@@ -6,7 +6,9 @@ Phone numbers are found by Google's libphonenumber (`phonenumbers`, Swedish numb
 personnummer, e-mail addresses and names by small patterns written for how pupils and staff write in
 Swedish. Names are the hard part and no list of names ships with a well-kept package: a name is taken
 to be the capitalised words after "jag heter", "heter", "mitt namn är", "my name is", "I'm", ... and any
-run of two or more capitalised words inside a sentence ("Anna Svensson", "Ali Hassan Omar"). That
+run of two or more capitalised words inside a sentence ("Anna Svensson", "Ali Hassan Omar"). Pupils often
+write in lower case: after the clearest cues ("jag heter anna svensson") the next word is a name too, and
+the one after it when it is no everyday word (surnames are rarer than "och", "går" or "undrar"). That
 misses a lone first name in the middle of a sentence; docs/privacy.md says so.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import re
 
 import phonenumbers
+from wordfreq import zipf_frequency
 
 NAME = "[namn]"
 PERSONNUMMER = "[personnummer]"
@@ -26,8 +29,13 @@ _SLACK_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")  # <@U123|anna> as Slac
 # 19/20YYMMDD-XXXX, YYMMDD-XXXX, YYMMDD+XXXX or the same without a separator (10 or 12 digits).
 _PERSONNUMMER = re.compile(r"(?<!\d)(?:19|20)?\d{2}(?:0[1-9]|1[0-2])(?:[0-2]\d|3[01]|[6-8]\d|9[01])[-+ ]?\d{4}(?!\d)")
 _WORD = r"[A-ZÅÄÖÉÜ][a-zåäöéüß]+(?:-[A-ZÅÄÖÉÜ][a-zåäöéüß]+)?"
-_CUE = re.compile(rf"(?i:\b(?:jag\s+heter|heter|mitt\s+namn\s+är|namnet\s+är|kallas|my\s+name\s+is|i\s+am|i'm|"
-                  rf"called)\s+)((?:{_WORD})(?:\s+{_WORD}){{0,2}})")
+_CUE = re.compile(rf"(?i:\b(?:jag\s+heter|heter|mitt\s+namn\s+(?:är|ar)|namnet\s+(?:är|ar)|kallas|my\s+name\s+is|"
+                  rf"i\s+am|i'm|called)\s+)((?:{_WORD})(?:\s+{_WORD}){{0,2}})")
+# In lower case only after cues that can introduce nothing but a name ("i am" can be "i am tired").
+_LOWER_WORD = r"[a-zåäöéü]+(?:-[a-zåäöéü]+)?"
+_LOWER_CUE = re.compile(rf"(?i:\b(?:jag\s+heter|mitt\s+namn\s+(?:är|ar)|namnet\s+(?:är|ar)|my\s+name\s+is)\s+)"
+                        rf"(?P<first>{_LOWER_WORD})(?:\s+(?P<second>{_LOWER_WORD}))?")
+EVERYDAY_ZIPF = 5.0  # "och", "går", "undrar" and "from" are at or above it; "svensson", "hassan" below
 _CAPITALISED_RUN = re.compile(rf"(?<![\w\[])({_WORD}(?:\s+{_WORD})+)")
 _SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n)\s*$")
 _KEEP_CAPITALISED = {"Jag", "Hej", "Vi", "Det", "Hur", "Vad", "Var", "När", "Varför", "Kan", "Får", "Ska", "Är",
@@ -57,8 +65,19 @@ def _phones(text: str) -> str:
     return text
 
 
+def _lower_case_name(match: re.Match[str]) -> str:
+    cue = match.group(0)[: match.start("first") - match.start(0)]
+    second = match.group("second")
+    if second is None:
+        return cue + NAME
+    if max(zipf_frequency(second, "sv"), zipf_frequency(second, "en")) < EVERYDAY_ZIPF:
+        return cue + NAME  # "anna svensson"
+    return cue + NAME + match.group(0)[match.end("first") - match.start(0):]  # "anna och ..."
+
+
 def _names(text: str) -> str:
     text = _CUE.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + NAME, text)
+    text = _LOWER_CUE.sub(_lower_case_name, text)
 
     def run(match: re.Match[str]) -> str:
         words = match.group(1).split()

@@ -18,6 +18,11 @@ from bot.redact import mask_personal_data
     ("Mitt personnummer är 20080314-2389, måste jag skriva det på ansökan?",
      "Mitt personnummer är [personnummer], måste jag skriva det på ansökan?"),
     ("pnr 0803142389", "pnr [personnummer]"),
+    # pupils who write in lower case, with or without å, ä, ö
+    ("jag heter anna svensson och går i 7b", "jag heter [namn] och går i 7b"),
+    ("hej jag heter ali, hur söker man", "hej jag heter [namn], hur söker man"),
+    ("mitt namn ar sara lundqvist", "mitt namn ar [namn]"),
+    ("i am tired of school", "i am tired of school"),
     ("Min mentor Karin Lund-Berg sa att jag skulle ringa 031-365 00 00",
      "Min mentor [namn] sa att jag skulle ringa [telefon]"),
     ("My name is John Smith, call +46 31 123 45 67", "My name is [namn], call [telefon]"),
