@@ -45,6 +45,15 @@ def test_compounds_are_split_into_known_parts(engine: Engine) -> None:
     assert top(engine, "val av gymnasium, hur söker man?") == top(engine, "gymnasievalet hur söker man")
 
 
+def test_a_long_run_of_one_letter_is_not_split_in_cubic_time() -> None:
+    """A held-down key used to take 96 s in the compound splitter; each tail is now tried once."""
+    lexicon = Lexicon(["a" * n for n in range(3, 12)] + ["yrke", "vägledning"], {})
+    assert lexicon.split("a" * 1000) == []  # too long to be a word
+    parts = lexicon.split("a" * 40)
+    assert parts and "".join(parts) == "a" * 40
+    assert lexicon.split("yrkesvägledning") == ["yrke", "vägledning"]
+
+
 def test_typos_are_corrected(engine: Engine) -> None:
     assert top(engine, "hur många dagar prau ska eleverna ha") == "prao"
     assert engine.indexes["sv"].lexicon.correct("vägleding") == "vägledning"

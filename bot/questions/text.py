@@ -192,6 +192,11 @@ def within_one_edit(a: str, b: str) -> bool:
     return any(a == b[:i] + b[i + 1:] for i in range(len(b)))
 
 
+MIN_COMPOUND = 7  # shorter words are not split
+MAX_COMPOUND = 60  # longer "words" are noise (a held-down key, a pasted link); the longest article word has 29 letters
+SPLIT_CACHE = 50_000
+
+
 class Lexicon:
     """The words of one language's articles: for compound splitting and typo correction."""
 
@@ -226,24 +231,24 @@ class Lexicon:
             return None
         return max(candidates, key=lambda c: (self.frequency.get(c, 0), -abs(len(c) - len(word)), c))
 
-    def split(self, word: str, depth: int = 0) -> list[str]:
+    def split(self, word: str) -> list[str]:
         """Known parts of a compound (`yrkesvägledning` -> [`yrke`, `vägledning`]); [] when none."""
-        if len(word) < 7 or depth > 2:
+        if not MIN_COMPOUND <= len(word) <= MAX_COMPOUND:
             return []
-        if depth == 0:
-            cached = self._splits.get(word)
-            if cached is None:
-                cached = self._splits[word] = self._split(word, 0)
-            return cached
-        return self._split(word, depth)
+        cached = self._splits.get(word)
+        if cached is None:
+            if len(self._splits) >= SPLIT_CACHE:  # bounded: the words people type are endless
+                self._splits.clear()
+            cached = self._splits[word] = self._split(word, 0, {})
+        return cached
 
-    def _split(self, word: str, depth: int) -> list[str]:
+    def _split(self, word: str, depth: int, memo: dict[tuple[str, int], list[str]]) -> list[str]:
         best: list[str] = []
         best_score = 0
         for i in range(3, len(word) - 2):
             head, tail = word[:i], word[i:]
             tail_parts = [tail] if tail in self.words and (len(tail) >= 4 or depth == 0) else \
-                self.split(tail, depth + 1)
+                self._tail_split(tail, depth + 1, memo)
             if not tail_parts:
                 continue
             for link in self.LINKS:
@@ -255,6 +260,16 @@ class Lexicon:
                     if score > best_score:
                         best, best_score = [base, *tail_parts], score
         return best
+
+    def _tail_split(self, tail: str, depth: int, memo: dict[tuple[str, int], list[str]]) -> list[str]:
+        """A compound's tail split at most two levels down, each tail once: without the memo a long
+        word of one letter ("aaaa…") took cubic time (96 s for 1,000 letters)."""
+        if len(tail) < MIN_COMPOUND or depth > 2:
+            return []
+        key = (tail, depth)
+        if key not in memo:
+            memo[key] = self._split(tail, depth, memo)
+        return memo[key]
 
 
 @lru_cache(maxsize=100_000)
