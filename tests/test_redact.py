@@ -40,6 +40,10 @@ def test_names_personnummer_phone_numbers_and_email_are_masked(text: str, masked
     # typed without å, ä, ö (a phone or a borrowed keyboard)
     "min pappa slar mig", "ibland vill jag bara do", "jag tanker pa sjalvmord", "jag blev krankt pa rasten",
     "jag ar radd i skolan", "ibland vill jag inte leva", "ibland vill jag bara dö",
+    # feeling low or alone, not coping with school: they used to get careers articles or "jag vet inte"
+    "jag mår så dåligt", "mår jättedåligt hela tiden", "jag har inga kompisar", "jag känner mig ensam",
+    "jag vill inte gå till skolan", "jag hatar skolan", "orkar inte mer", "jag mar daligt", "jag har inga vanner",
+    "I feel so lonely", "I have no friends", "I don't want to go to school",
 ])
 def test_questions_that_tell_of_harm_are_recognised(text: str) -> None:
     assert mentions_harm(text)
@@ -48,6 +52,7 @@ def test_questions_that_tell_of_harm_are_recognised(text: str) -> None:
 @pytest.mark.parametrize("text", [
     "vad är prao?", "hur söker jag till gymnasiet?", "när är nästa träff?", "How do I bring working life into maths?",
     "vilka yrken finns inom vården?", "jag blev vald till elevrådet", "vilket program valde du?",
+    "jag är ensam syv på skolan, hur hinner jag med alla", "hur stöttar vi elever som mår dåligt inför valet?",
 ])
 def test_ordinary_guidance_questions_are_not(text: str) -> None:
     assert not mentions_harm(text)

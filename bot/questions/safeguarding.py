@@ -1,5 +1,5 @@
-"""Recognising a question in which someone (often a pupil) tells of bullying, violence, abuse, self-harm
-or feeling unsafe, so the bot answers kindly and points to people who can help instead of offering
+"""Recognising a question in which someone (often a pupil) tells of bullying, violence, abuse, self-harm,
+feeling unsafe, feeling low or alone, or not coping with school, so the bot answers kindly and points to people who can help instead of offering
 careers articles, and the words are never shown in reports or exports.
 
 Patterns over lower-cased text with the informal spellings pupils use ("mobbad", "mobbar", "slår mig",
@@ -24,11 +24,20 @@ _PATTERNS = [
     r"\bskada\s+mig\s+själv\b", r"\bskadar\s+mig\s+själv\b", r"\bskär\s+mig\b", r"\bsjälvskad\w*",
     r"\bsjälvmord\w*", r"\botrygg\w*", r"\binte\s+trygg\b", r"\brädd\s+(?:hemma|i\s+skolan|för\s+att\s+gå)\b",
     r"\bingen\s+vill\s+vara\s+med\s+mig\b",
+    # distress and loneliness, and not coping with school: the same people help
+    r"(?<!som\s)\bmår\s+(?:så\s+|väldigt\s+|jätte\s*|skit\s*)?(?:dåligt|skit|piss)\b", r"\bdeprimerad\b",
+    r"\bhatar\s+mig\s+själv\b", r"\bhatar\s+skolan\b", r"\bkänner\s+mig\s+(?:så\s+|väldigt\s+)?ensam\b",
+    r"\bjag\s+är\s+så\s+ensam\b", r"\b(?:har|finns)\s+inga\s+(?:kompisar|vänner)\b", r"\bingen\s+gillar\s+mig\b",
+    r"\bingen\s+bryr\s+sig\s+om\s+mig\b", r"\borkar\s+inte\s+(?:leva|mer|gå\s+till\s+skolan|med\s+skolan)\b",
+    r"\bvill\s+inte\s+gå\s+(?:till|i)\s+skolan\b", r"\bvågar\s+inte\s+gå\s+(?:till|i)\s+skolan\b",
     # English
     r"\bbull(?:y|ied|ies|ying)\b", r"\b(?:hits|hit|beats|beat|kicks|threatens|touches)\s+me\b", r"\babus\w*",
     r"\bviolen\w*", r"\bharass\w*", r"\bhurt\s+myself\b", r"\bself[-\s]?harm\w*", r"\bkill\s+myself\b",
     r"\bsuicid\w*", r"\bwant\s+to\s+die\b", r"\b(?:don'?t|do\s+not)\s+want\s+to\s+live\b", r"\bunsafe\b",
     r"\bnot\s+safe\b", r"\bscared\s+(?:at\s+home|at\s+school|to\s+go)\b",
+    r"\bdepressed\b", r"\bhate\s+(?:myself|school)\b", r"\b(?:feel|am|i'?m)\s+(?:so\s+|really\s+)?lonely\b",
+    r"\b(?:have|got)\s+no\s+friends\b", r"\bnobody\s+(?:likes|cares\s+about)\s+me\b",
+    r"\b(?:don'?t|do\s+not)\s+want\s+to\s+go\s+to\s+school\b", r"\bcan'?t\s+cope\b",
 ]
 # Patterns whose plain form means something else: "våld" (violence) typed as "vald" (chosen, elected).
 _NOT_WITHOUT_ACCENTS = {r"\bvåld\w*"}
