@@ -18,7 +18,7 @@ from bot.db import Database
 from bot.knowledge import Article
 from bot.questions import embedding, service
 from bot.questions.cores import CoreMeter, share_cores
-from bot.questions.engine import Engine, build_engine, build_reranker
+from bot.questions.engine import Candidate, Engine, build_engine, build_reranker
 from bot.questions.semantic import Reranker, VectorStore, body_passages, text_key, vector_store
 from bot.questions.text import content_words, question_focus
 from bot.questions.views import answer_message
@@ -347,6 +347,20 @@ def test_a_pupils_lift_orders_articles_but_does_not_change_the_confidence(search
         pupil, staff = engine.answer(question, pupil=True), engine.answer(question)
         assert pupil.candidates[0].lift > 0 and pupil.candidates[0].article.id == staff.candidates[0].article.id
         assert pupil.score == pytest.approx(staff.score, abs=1e-9)
+
+
+def test_a_lift_that_reorders_the_articles_leaves_the_confidence_as_it_was(search_index: tuple[Engine, object]) -> None:
+    """Read in the lifted order, a pupils' article lifted above a better match had a negative lead, and
+    a pupil's clear question ("jag är tjej och vill bli snickare, är det konstigt") was declined."""
+    engine = search_index[0]
+    strong, pupils = engine.kb.get("norm-critical-guidance", "sv"), engine.kb.get("upper-secondary-programmes", "sv")
+    assert strong is not None and pupils is not None
+    _, _, query = engine.search("vill bli snickare")
+    as_staff = [Candidate(strong, 1.5, 0.4, 0.89), Candidate(pupils, 0.9, 0.2, 0.87)]
+    as_pupil = [Candidate(pupils, 1.65, 0.2, 0.87, lift=0.75), Candidate(strong, 1.5, 0.4, 0.89)]
+    features = engine.features(as_staff, query, engine.calibration)
+    assert features[1] == pytest.approx(0.6)  # the lead of the best match, not of the lifted one
+    assert engine.features(as_pupil, query, engine.calibration) == pytest.approx(features)
 
 
 def test_a_long_question_is_ranked_by_the_part_that_asks() -> None:

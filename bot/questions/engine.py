@@ -604,12 +604,14 @@ class Engine:
         fused model also weighs the e5 similarity of the best article and of the out-of-scope
         examples: a question of only everyday words ("jag vet inte vad jag vill bli") has no
         lexical evidence at all."""
-        real = [c for c in candidates if c.article.id != OUT_OF_SCOPE_ID]
+        # Read by evidence, not by the order shown: a pupil's lift may put a pupils' article first, and
+        # how surely the question belongs to the knowledge base does not depend on who asks. (Read in
+        # the lifted order, a lifted article with less evidence had a negative lead and was declined.)
+        real = sorted((c for c in candidates if c.article.id != OUT_OF_SCOPE_ID), key=lambda c: -c.evidence)
         decline_candidate = next((c for c in candidates if c.article.id == OUT_OF_SCOPE_ID), None)
         decline = decline_candidate.evidence if decline_candidate is not None else 0.0
         top = real[0].evidence if real else 0.0
-        # The lead over the strongest other article by evidence: a pupil's lift may reorder the rest.
-        second = max((c.evidence for c in real[1:]), default=0.0)
+        second = real[1].evidence if len(real) > 1 else 0.0
         anchor = real[0].anchor if real else 0.0
         out = [top, top - second, anchor, query.coverage, decline - top, query.domain / 5, query.off_topic / 5]
         if calibration.semantic_features:
