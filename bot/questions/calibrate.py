@@ -21,6 +21,7 @@ from bot.knowledge import load_knowledge_base
 from bot.questions.engine import (
     CALIBRATION_FILE,
     OUT_OF_SCOPE_ID,
+    PUPIL_AUDIENCES,
     Calibration,
     Calibrations,
     Engine,
@@ -193,6 +194,7 @@ LEXICAL_GRID = ((0.5, 1.0, 2.0), (0.5, 1.0, 2.0), (0.5, 1.0, 2.0, 3.0), (4.0, 8.
 SEMANTIC_WEIGHTS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
 ANCHOR_WEIGHTS = (0.25, 0.5, 1.0, 2.0)
 PASSAGE_WEIGHTS = (0.0, 0.2, 0.35, 0.5)
+PUPIL_LIFTS = (0.0, 0.25, 0.5, 0.75)
 RANKING_FIELDS = ("w_bm25", "w_ngram", "w_anchor", "w_bayes", "w_semantic", "w_passage", "bm25_half", "w_pupil",
                   "semantic_features")
 
@@ -211,6 +213,28 @@ def fit_confidence(engine: Engine, calibration: Calibration, tuning_sets: list[l
     calibration.close_margin = close_margin(engine, tuning)
     calibration.threshold = choose_threshold(engine, heldout)
     return calibration
+
+
+def pupil_lift(engine: Engine, calibration: Calibration, in_scope: list[dict[str, object]]) -> float:
+    """The lift for pupils' articles when a pupil asks: the smallest that puts the most questions about
+    pupils' articles first, asked as a pupil. A larger lift only costs the questions pupils ask about
+    articles written for staff (at the former fixed 0.75 the lexical fallback put 112 of 569 of those
+    second)."""
+    engine.calibrations = Calibrations(lexical=calibration, fused=calibration)
+    for_pupils = {a.id for a in engine.kb.articles if a.audience in PUPIL_AUDIENCES}
+
+    def firsts(lift: float) -> tuple[int, int]:
+        calibration.w_pupil = lift
+        right = {True: 0, False: 0}
+        for row in in_scope:
+            _, candidates, _ = engine.search(str(row["q"]), pupil=True)
+            first = next((c.article.id for c in candidates if c.article.id != OUT_OF_SCOPE_ID), None)
+            right[row["topic"] in for_pupils] += first == row["topic"]
+        return right[True], right[False]
+
+    scores = {lift: firsts(lift) for lift in PUPIL_LIFTS}
+    calibration.w_pupil = max(PUPIL_LIFTS, key=lambda lift: (*scores[lift], -lift))
+    return calibration.w_pupil
 
 
 def known_topics(rows: list[dict[str, object]], ids: set[str]) -> list[dict[str, object]]:
@@ -257,6 +281,7 @@ def calibrate(content_dir: Path = CONTENT_DIR, calibration_file: Path = CALIBRAT
                                for a, b, c, d, e in itertools.product(*LEXICAL_GRID)], in_scope,
                       ranking_weights(current.lexical) if current else None)
     lexical = fit_confidence(engine, lexical, tuning_sets, heldout)
+    pupil_lift(engine, lexical, in_scope)
     if not reranker_ready:
         print("semantic backend unavailable: the fused calibration is the lexical one")
         return Calibrations(lexical=lexical, fused=replace(lexical))
@@ -269,6 +294,7 @@ def calibrate(content_dir: Path = CONTENT_DIR, calibration_file: Path = CALIBRAT
     fused = best_of(engine, [replace(fused, w_passage=p) for p in PASSAGE_WEIGHTS], in_scope,
                     replace(fused, w_passage=current.fused.w_passage) if current else None)
     fused = fit_confidence(engine, fused, tuning_sets, heldout)
+    pupil_lift(engine, fused, in_scope)
     return Calibrations(lexical=lexical, fused=fused)
 
 
