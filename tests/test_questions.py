@@ -17,7 +17,7 @@ from bot.cli import main
 from bot.questions.calibrate import clearly_better, fit_logistic
 from bot.questions.engine import Engine, build_engine
 from bot.questions.tables import feedback, question_log
-from bot.questions.text import Lexicon, detect_language, normalize, words
+from bot.questions.text import Lexicon, detect_language, normalize, stem, words
 from bot.runtime import Bot
 from bot.settings import CONTENT_DIR
 from bot.users import Actor, Role, set_role
@@ -52,6 +52,17 @@ def test_a_long_run_of_one_letter_is_not_split_in_cubic_time() -> None:
     parts = lexicon.split("a" * 40)
     assert parts and "".join(parts) == "a" * 40
     assert lexicon.split("yrkesvägledning") == ["yrke", "vägledning"]
+
+
+def test_definite_forms_and_spoken_spellings_read_as_the_word_itself(engine: Engine) -> None:
+    """Snowball leaves Swedish -an and -et on ("skolan", "yrket", "programmet"), and pupils type as they speak."""
+    for forms in (("skola", "skolan"), ("yrke", "yrket"), ("program", "programmet", "programmen"),
+                  ("meritvärde", "meritvärdet"), ("ansöka", "ansökan"), ("gymnasium", "gymnasiet", "gymnasie")):
+        assert len({stem(form, "sv") for form in forms}) == 1, forms
+    assert words("va händer om man inte kommer in nånstans")[-1] == "någonstans"
+    spoken, written = (engine.answer(q) for q in ("va händer om man inte kommer in nånstans",
+                                                  "vad händer om man inte kommer in någonstans"))
+    assert spoken.answered and spoken.article_id == written.article_id
 
 
 def test_typos_are_corrected(engine: Engine) -> None:

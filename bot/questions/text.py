@@ -27,6 +27,7 @@ något några och om oss på sig sin sina sitt ska skulle som så sådan sådana
 vara varför vart vem vi vid vilka vilken vilket vill än är över också då bra gäller egentligen liksom väl nåt
 nån nånting sen dom dem mej dej sej vet få ge går gå gjort göra gör hos ens enligt asså ba hej tack
 snälla undrar fråga frågar hmm ok okej fast ändå alltså någon kolla kollar säga säger
+va ja nåra sån såna mkt iaf
 """.split())
 
 EN_STOP = frozenset("""
@@ -50,6 +51,11 @@ _YEAR_NICKNAMES = {"ettan": 1, "tvåan": 2, "trean": 3, "fyran": 4, "femman": 5,
                    "åttorna": 8, "nior": 9, "niorna": 9}
 
 
+# Spoken spellings that pupils type for a word the articles spell out ("va händer om man inte kommer in
+# nånstans"); the others ("va", "ja" for jag, "nåt", "dom", "mej") are stop words either way.
+_SPOKEN = {"nånstans": "någonstans", "nånsin": "någonsin", "nånannanstans": "någon annanstans"}
+
+
 def normalize(text: str) -> str:
     """Lower case, one form per character, `syv:are`/`SAMSYV:s` -> `syv`/`samsyv`, hyphens as spaces."""
     text = unicodedata.normalize("NFKC", text).lower()
@@ -63,7 +69,7 @@ def words(text: str) -> list[str]:
     for word in WORD.findall(normalize(text)):
         year = _YEAR_NICKNAMES.get(word)
         if year is None:
-            out.append(word)
+            out += _SPOKEN[word].split() if word in _SPOKEN else [word]
         else:
             out += ("åk", str(year))
     return out
@@ -97,11 +103,22 @@ _SV_VERB_FORMS = {form: infinitive for infinitive, forms in {
 }.items() for form in forms.split()}
 
 
+_SV_NOUN_FORMS = {form: "gymnasium" for form in "gymnasie gymnasiet gymnasiets gymnasier gymnasierna gymnasiernas".split()}
+
+
 @lru_cache(maxsize=200_000)
 def stem(word: str, lang: str) -> str:
-    if lang == "sv":
-        word = _SV_VERB_FORMS.get(word, word)
-    return str(_STEMMERS[lang].stemWord(word))
+    if lang != "sv":
+        return str(_STEMMERS[lang].stemWord(word))
+    word = _SV_NOUN_FORMS.get(word) or _SV_VERB_FORMS.get(word, word)
+    stemmed = str(_STEMMERS[lang].stemWord(word))
+    # Snowball leaves the definite endings -an and -et ("skolan", "yrket", "meritvärdet", "ansökan"): fold
+    # them, and a doubled final consonant ("programmet" -> "programm" -> "program").
+    if len(stemmed) >= 5 and stemmed.endswith(("an", "et")):
+        stemmed = stemmed[:-2]
+    if len(stemmed) >= 4 and stemmed[-1] == stemmed[-2] and stemmed[-1] not in "aeiouyåäö":
+        stemmed = stemmed[:-1]
+    return stemmed
 
 
 @lru_cache(maxsize=200_000)
