@@ -17,7 +17,7 @@ from bot.cli import main
 from bot.questions.calibrate import clearly_better, fit_logistic
 from bot.questions.engine import Engine, build_engine
 from bot.questions.tables import feedback, question_log
-from bot.questions.text import Lexicon, detect_language, normalize, stem, words
+from bot.questions.text import Lexicon, content_words, detect_language, normalize, stem, words
 from bot.runtime import Bot
 from bot.settings import CONTENT_DIR
 from bot.users import Actor, Role, set_role
@@ -63,6 +63,13 @@ def test_definite_forms_and_spoken_spellings_read_as_the_word_itself(engine: Eng
     spoken, written = (engine.answer(q) for q in ("va händer om man inte kommer in nånstans",
                                                   "vad händer om man inte kommer in någonstans"))
     assert spoken.answered and spoken.article_id == written.article_id
+
+
+def test_a_grade_letter_is_a_word(engine: Engine) -> None:
+    """Single letters carry nothing ("e" for "är"), except a grade written as one: "F i matte", "minst E"."""
+    assert content_words("har F i matte, kan jag ändå komma in på ekonomi?", "sv")[:2] == ("f", "matte")
+    assert content_words("vad e syv", "sv") == ("syv",)
+    assert "e" in engine.indexes["sv"].bm25  # the articles' "minst E" is indexed too
 
 
 def test_typos_are_corrected(engine: Engine) -> None:

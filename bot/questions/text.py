@@ -130,6 +130,7 @@ def general_frequency(word: str, lang: str) -> float:
 REAL_WORD_ZIPF = 2.5  # at or above this, a word is a real word, not a typo to correct
 
 
+_GRADE = re.compile(r"(?<![\w'’])[A-F](?![\w'’])")  # a grade letter written as one, in capitals
 _CAPITALS = re.compile(r"(?<![\w])[A-ZÅÄÖ]{2,}(?![a-zåäö])")
 
 
@@ -146,6 +147,7 @@ def content_words(text: str, lang: str, keep: frozenset[str] = frozenset()) -> t
     systematic quality work): as often as the text writes one in capitals ("SKA:n") it is kept."""
     stop = STOP[lang]
     spared = abbreviations(text) if keep else Counter()
+    grades = Counter(g.lower() for g in _GRADE.findall(text))
     out = []
     for w in words(text):
         if w in stop:
@@ -153,6 +155,9 @@ def content_words(text: str, lang: str, keep: frozenset[str] = frozenset()) -> t
                 continue
             spared[w] -= 1
         if len(w) > 1 or w.isdigit():
+            out.append(w)
+        elif grades[w] > 0:  # a grade: "F i matte", "minst E"
+            grades[w] -= 1
             out.append(w)
     return tuple(out)
 
