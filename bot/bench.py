@@ -115,6 +115,22 @@ def describe(times: tuple[list[float], list[float]]) -> str:
             f"CPU p50 {statistics.median(cpu):.2f} ms, p99 {cpu[int(len(cpu) * 0.99)]:.2f} ms; over {len(wall)}")
 
 
+LONG_QUESTION = 20  # words: the embedding's cost grows with the text, so long questions are timed apart
+
+
+def by_length(engine: Engine, questions: list[str]) -> str:
+    """Fused wall p50/p99 for questions of up to LONG_QUESTION words and for longer ones (a situation set
+    out before the question, embedded with its asking part: about 40-60 ms of embedding on two cores)."""
+    parts = []
+    for name, subset in ((f"up to {LONG_QUESTION} words", [q for q in questions if len(q.split()) <= LONG_QUESTION]),
+                         ("longer", [q for q in questions if len(q.split()) > LONG_QUESTION])):
+        if subset:
+            wall, _ = latencies(engine, subset, 1)
+            parts.append(f"{name} ({len(subset)}): p50 {statistics.median(wall):.2f} ms, "
+                         f"p99 {wall[min(len(wall) - 1, int(len(wall) * 0.99))]:.2f} ms")
+    return "; ".join(parts)
+
+
 def timed(work: Callable[[], T]) -> tuple[T, float, float]:
     """The result, wall-clock seconds and CPU seconds of this process."""
     t0, c0 = time.perf_counter(), time.process_time()
@@ -273,6 +289,7 @@ def main() -> None:
         engine.reranker = fused  # questions are embedded for real each time
         print(f"answer latency, fused with the reranker (a second core when idle, the default): "
               f"{describe(latencies(engine, questions, 1))}")
+        print(f"  by length: {by_length(engine, questions)}")
         share_cores(1)
         print(f"answer latency, fused, pinned to one core (SEMANTIC_THREADS=1): "
               f"{describe(latencies(engine, questions, 1))}")
