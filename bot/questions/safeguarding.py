@@ -1,6 +1,6 @@
 """Recognising a question in which someone (often a pupil) tells of bullying, violence, abuse, self-harm,
-feeling unsafe, feeling low or alone, or not coping with school, so the bot answers kindly and points to people who can help instead of offering
-careers articles, and the words are never shown in reports or exports.
+feeling unsafe, feeling low or alone, or not coping with school, so the bot answers kindly and points to
+people who can help instead of offering careers articles, and the words are never shown in reports or exports.
 
 Patterns over lower-cased text with the informal spellings pupils use ("mobbad", "mobbar", "slår mig",
 "vill inte leva", "känner mig otrygg", "bullied"), each also as typed without å, ä, ö ("min pappa slar

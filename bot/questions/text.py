@@ -103,6 +103,7 @@ _SV_VERB_FORMS = {form: infinitive for infinitive, forms in {
 }.items() for form in forms.split()}
 
 
+# "gymnasiet" and "gymnasium" stem apart, and "gymnasie" (as pupils write it) to a third form.
 _SV_NOUN_FORMS = {form: "gymnasium" for form in "gymnasie gymnasiet gymnasiets gymnasier gymnasierna gymnasiernas".split()}
 
 
