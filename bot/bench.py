@@ -119,16 +119,12 @@ LONG_QUESTION = 20  # words: the embedding's cost grows with the text, so long q
 
 
 def by_length(engine: Engine, questions: list[str]) -> str:
-    """Fused wall p50/p99 for questions of up to LONG_QUESTION words and for longer ones (a situation set
+    """Fused latency for questions of up to LONG_QUESTION words and for longer ones (a situation set
     out before the question, embedded with its asking part: about 40-60 ms of embedding on two cores)."""
-    parts = []
-    for name, subset in ((f"up to {LONG_QUESTION} words", [q for q in questions if len(q.split()) <= LONG_QUESTION]),
-                         ("longer", [q for q in questions if len(q.split()) > LONG_QUESTION])):
-        if subset:
-            wall, _ = latencies(engine, subset, 1)
-            parts.append(f"{name} ({len(subset)}): p50 {statistics.median(wall):.2f} ms, "
-                         f"p99 {wall[min(len(wall) - 1, int(len(wall) * 0.99))]:.2f} ms")
-    return "; ".join(parts)
+    short = [q for q in questions if len(q.split()) <= LONG_QUESTION]
+    long = [q for q in questions if len(q.split()) > LONG_QUESTION]
+    return "; ".join(f"{name}: {describe(latencies(engine, subset, 1))}"
+                     for name, subset in ((f"up to {LONG_QUESTION} words", short), ("longer", long)) if subset)
 
 
 def timed(work: Callable[[], T]) -> tuple[T, float, float]:
