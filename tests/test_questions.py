@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import main
+from bot.questions.anchors import Anchors
 from bot.questions.calibrate import clearly_better, fit_logistic
 from bot.questions.engine import Engine, build_engine
 from bot.questions.tables import feedback, question_log
@@ -70,6 +71,36 @@ def test_a_grade_letter_is_a_word(engine: Engine) -> None:
     assert content_words("har F i matte, kan jag ändå komma in på ekonomi?", "sv")[:2] == ("f", "matte")
     assert content_words("vad e syv", "sv") == ("syv",)
     assert "e" in engine.indexes["sv"].bm25  # the articles' "minst E" is indexed too
+
+
+def plain_closeness(stems: frozenset[str], grams: frozenset[str], idf: dict[str, float],
+                    phrasing: tuple[dict[str, float], frozenset[str]]) -> float:
+    """The anchor closeness written out for one phrasing: IDF-weighted stem cosine plus trigram Dice."""
+    weights, trigrams = phrasing
+    shared = sum(weights[t] ** 2 for t in stems if t in weights)
+    norms = (sum(idf.get(t, 1.0) ** 2 for t in stems) * sum(v * v for v in weights.values())) ** 0.5
+    stem_part = shared / norms if shared else 0.0
+    gram_part = 2 * len(grams & trigrams) / (len(grams) + len(trigrams)) if grams and trigrams else 0.0
+    return 0.5 * stem_part + 0.5 * gram_part
+
+
+def test_anchor_postings_score_every_article_as_its_closest_phrasing() -> None:
+    idf = {"prao": 3.0, "plats": 1.5, "gymnasi": 2.0, "ansök": 2.5}
+    articles = [
+        [({"prao": 3.0, "plats": 1.5}, frozenset({"pra", "rao", "pla", "lat", "ats"})),
+         ({"prao": 3.0}, frozenset({"pra", "rao"}))],
+        [],  # an article without phrasings scores nothing
+        [({"gymnasi": 2.0, "ansök": 2.5}, frozenset({"gym", "ymn", "ans"})), ({}, frozenset())],
+    ]
+    anchors = Anchors(articles)
+    for stems, grams in [(frozenset({"prao", "plats"}), frozenset({"pra", "rao", "pla"})),
+                         (frozenset({"ansök", "okänd"}), frozenset({"ans", "xyz"})),
+                         (frozenset(), frozenset()), (frozenset({"plats"}), frozenset())]:
+        expected = [max((plain_closeness(stems, grams, idf, p) for p in phrasings), default=0.0)
+                    for phrasings in articles]
+        assert anchors.scores(stems, grams, idf).tolist() == pytest.approx(expected, abs=1e-12)
+    assert anchors.scores(frozenset({"prao"}), frozenset({"pra"}), idf)[0] > 0.5
+    assert Anchors([]).scores(frozenset({"prao"}), frozenset({"pra"}), idf).tolist() == []
 
 
 def test_typos_are_corrected(engine: Engine) -> None:

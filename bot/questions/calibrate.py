@@ -53,15 +53,13 @@ class Signals:
         reranker = engine.reranker
         self.semantic = reranker.scores(lang, question) if reranker is not None else None
         self.topic = topic
-        self._anchors: dict[int, float] = {}
+        self.anchors = self.index.anchor_scores(self.query)
 
     def ranked(self, calibration: Calibration) -> list[str]:
         first = self.index.first_stage(self.lexical, calibration, self.semantic)
         scored = []
         for i in self.index.shortlist(first):
-            if i not in self._anchors:
-                self._anchors[i] = self.index.anchor_score(self.query, i)
-            scored.append((float(first[i] + calibration.w_anchor * self._anchors[i]), self.index.articles[i].id))
+            scored.append((float(first[i] + calibration.w_anchor * self.anchors[i]), self.index.articles[i].id))
         scored.sort(key=lambda pair: -pair[0])
         return [article_id for _, article_id in scored if article_id != OUT_OF_SCOPE_ID]
 

@@ -28,6 +28,7 @@ import yaml
 
 from bot.i18n import unaccented
 from bot.knowledge import Article, KnowledgeBase, load_knowledge_base
+from bot.questions.anchors import Anchors
 from bot.questions.semantic import (
     Embed,
     Reranker,
@@ -343,10 +344,9 @@ class LanguageIndex:
 
     def _build_anchors(self) -> None:
         """Each article's title, example questions and multi-word synonyms, as stem and trigram sets."""
-        self.anchors: list[list[tuple[dict[str, float], frozenset[str]]]] = []
-        for article in self.articles:
-            texts = [article.title, *article.questions, *(s for s in article.synonyms if " " in s)]
-            self.anchors.append([self._anchor(t) for t in texts])
+        self.anchors = Anchors([[self._anchor(t) for t in (article.title, *article.questions,
+                                                            *(s for s in article.synonyms if " " in s))]
+                                for article in self.articles])
 
     def _build_bayes(self) -> None:
         """Multinomial naive Bayes over the words people use for each topic (title, synonyms, example
@@ -502,11 +502,10 @@ class LanguageIndex:
             top.append(self.decline_index)
         return top
 
-    def anchor_score(self, query: QueryTerms, index: int) -> float:
-        """How close the question is to the article's nearest example question, title or synonym."""
-        qstems = frozenset(query.terms)
-        qgrams = frozenset(g for g in query.ngrams if len(g) == 3)
-        return max((self._similarity(qstems, qgrams, a) for a in self.anchors[index]), default=0.0)
+    def anchor_scores(self, query: QueryTerms) -> np.ndarray:
+        """Per article, how close the question is to its nearest example question, title or synonym."""
+        trigrams = frozenset(g for g in query.ngrams if len(g) == 3)
+        return self.anchors.scores(frozenset(query.terms), trigrams, self.idf)
 
     def rank(self, query: QueryTerms, calibration: Calibration, semantic: SemanticScores | None = None,
              pupil: bool = False, signals: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> list[Candidate]:
@@ -514,27 +513,15 @@ class LanguageIndex:
         if not self.articles:
             return []
         first = self.first_stage(signals or self.signals(query), calibration, semantic, pupil)
+        anchors = self.anchor_scores(query)
         out = []
         for index in self.shortlist(first):
-            anchor = self.anchor_score(query, index)
+            anchor = float(anchors[index])
             lift = calibration.w_pupil * float(self.for_pupils[index]) if pupil else 0.0
             out.append(Candidate(self.articles[index], float(first[index] + calibration.w_anchor * anchor), anchor,
                                  float(semantic.raw[index]) if semantic is not None else 0.0, lift))
         out.sort(key=lambda c: -c.score)
         return out
-
-    def _similarity(self, qstems: frozenset[str], qgrams: frozenset[str],
-                    anchor: tuple[dict[str, float], frozenset[str]]) -> float:
-        """IDF-weighted stem cosine plus trigram Dice: shared rare words count most."""
-        stems, grams = anchor
-        stem_sim = 0.0
-        if qstems and stems:
-            shared = sum(stems[t] ** 2 for t in qstems if t in stems)
-            q_mass = sum(self.idf.get(t, 1.0) ** 2 for t in qstems)
-            a_mass = sum(v * v for v in stems.values())
-            stem_sim = shared / math.sqrt(q_mass * a_mass) if shared else 0.0
-        gram_sim = 2 * len(qgrams & grams) / (len(qgrams) + len(grams)) if qgrams and grams else 0.0
-        return 0.5 * stem_sim + 0.5 * gram_sim
 
 
 class Engine:

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 FORMAT = 1  # bump when what is stored changes shape without a change to the modules below
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-BUILD_SOURCES = ("questions/engine.py", "questions/text.py", "knowledge/*.py")
+BUILD_SOURCES = ("questions/engine.py", "questions/anchors.py", "questions/text.py", "knowledge/*.py")
 LIBRARIES = ("numpy", "pydantic", "PyStemmer", "wordfreq")
 KEEP = 3  # stored indexes kept (another content version, or another instance's, is not deleted at once)
 PREFIX = "lexical-"
