@@ -17,49 +17,48 @@ Phrasing = tuple[dict[str, float], frozenset[str]]  # stem -> its IDF, and the t
 
 
 class FlatPostings:
-    """Key -> (phrasings, values) as slices of two flat arrays: one dict of ints and two arrays pickle and
-    load far faster than thousands of small arrays (the lexical index is stored between starts)."""
+    """Key -> phrasings (and a value each, or 1) as slices of flat arrays: one dict of ints and a few
+    arrays pickle and load far faster than thousands of small arrays (the lexical index is stored)."""
 
-    def __init__(self, postings: dict[str, tuple[list[int], list[float]]]) -> None:
+    def __init__(self, postings: dict[str, list[int]], values: dict[str, list[float]] | None = None) -> None:
         self.slot = {key: position for position, key in enumerate(postings)}
-        lengths = [len(rows) for rows, _ in postings.values()]
+        lengths = [len(rows) for rows in postings.values()]
         self.offsets = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]) if lengths \
             else np.zeros(1, dtype=np.int64)
-        self.rows = np.array([r for rows, _ in postings.values() for r in rows], dtype=np.int32)
-        self.values = np.array([v for _, values in postings.values() for v in values], dtype=np.float64)
+        self.rows = np.array([r for rows in postings.values() for r in rows], dtype=np.int32)
+        self.values = None if values is None else \
+            np.array([v for key in postings for v in values[key]], dtype=np.float64)
 
     def add_to(self, totals: np.ndarray, keys: Iterable[str]) -> None:
-        """Add each key's values to its phrasings' totals (a phrasing is listed once per key)."""
+        """Add each key's value (or 1) to its phrasings' totals (a phrasing is listed once per key)."""
         for key in keys:
             position = self.slot.get(key)
             if position is not None:
                 start, end = self.offsets[position], self.offsets[position + 1]
-                totals[self.rows[start:end]] += self.values[start:end]
+                totals[self.rows[start:end]] += 1.0 if self.values is None else self.values[start:end]
 
 
 class Anchors:
     """Every article's phrasings, scored against one question in a few array operations."""
 
     def __init__(self, articles: Sequence[Sequence[Phrasing]]) -> None:
-        stems: dict[str, tuple[list[int], list[float]]] = {}
-        grams: dict[str, tuple[list[int], list[float]]] = {}
+        stems: dict[str, list[int]] = {}
+        squares: dict[str, list[float]] = {}  # a stem's IDF squared, per phrasing that holds it
+        grams: dict[str, list[int]] = {}
         masses: list[float] = []
         gram_counts: list[int] = []
         row = 0
         for phrasings in articles:
             for weights, trigrams in phrasings:
                 for term, weight in weights.items():
-                    rows, values = stems.setdefault(term, ([], []))
-                    rows.append(row)
-                    values.append(weight ** 2)
+                    stems.setdefault(term, []).append(row)
+                    squares.setdefault(term, []).append(weight ** 2)
                 for gram in trigrams:
-                    rows, values = grams.setdefault(gram, ([], []))
-                    rows.append(row)
-                    values.append(1.0)
+                    grams.setdefault(gram, []).append(row)
                 masses.append(sum(v * v for v in weights.values()))
                 gram_counts.append(len(trigrams))
                 row += 1
-        self.stems = FlatPostings(stems)
+        self.stems = FlatPostings(stems, squares)
         self.grams = FlatPostings(grams)
         self.mass = np.array(masses, dtype=np.float64)
         self.gram_count = np.array(gram_counts, dtype=np.float64)
