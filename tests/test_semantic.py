@@ -7,6 +7,9 @@ import logging
 import os
 import shutil
 import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +22,7 @@ from bot.knowledge import Article
 from bot.questions import embedding, service
 from bot.questions.cores import CoreMeter, share_cores
 from bot.questions.engine import Candidate, Engine, build_engine, build_reranker
+from bot.questions.question_queue import QuestionQueue
 from bot.questions.semantic import Reranker, VectorStore, body_passages, text_key, vector_store
 from bot.questions.text import content_words, question_focus
 from bot.questions.views import answer_message
@@ -417,3 +421,59 @@ def test_a_pasted_page_still_gets_its_answer(search_index: tuple[Engine, object]
     filler = "Vi har haft ett möte på skolan i dag och pratat länge om olika saker. " * 12
     answer = engine.answer(filler + "Hur många dagar prao ska eleverna ha?")
     assert answer.candidates[0].article.id == "prao"
+
+
+def test_behind_a_burst_of_questions_a_question_is_answered_lexically_at_once(
+        search_index: tuple[Engine, object], caplog: pytest.LogCaptureFixture) -> None:
+    """The embedder serves one question at a time (about 35 a second here). A question it has not
+    reached within the reranker's wait is answered by the lexical engine instead of queueing, and the
+    log says so once; a question whose embedding has started is waited for."""
+    shared = search_index[0]
+    started: list[str] = []
+
+    def slow_embed(texts: list[str], cores: int) -> np.ndarray:
+        started.append(texts[0])
+        time.sleep(0.4)
+        vectors = np.zeros((len(texts), 384), dtype=np.float32)
+        vectors[:, 0] = 1.0
+        return vectors
+
+    engine = Engine(shared.kb, shared.calibrations, indexes=shared.indexes)
+    engine.reranker = Reranker(shared.reranker.indexes if shared.reranker else {}, slow_embed, wait=0.1)
+    questions = ["hur många dagar prao ska eleverna ha", "vad är fri kvot", "when is the omval period",
+                 "vem är min syv"]
+    caplog.set_level(logging.WARNING, logger="bot.questions.question_queue")
+    with ThreadPoolExecutor(len(questions)) as pool:
+        answers = list(pool.map(engine.answer, questions))
+    modes = [a.mode for a in answers]
+    assert modes.count("fused") == len(started) == 1  # the first was embedded; the rest did not queue for it
+    assert modes.count("lexical") == 3 and all(a.candidates for a in answers)
+    lexical = Engine(shared.kb, shared.calibrations, indexes=shared.indexes)
+    for question, answer in zip(questions, answers, strict=True):
+        if answer.mode == "lexical":  # exactly what the lexical engine alone says
+            assert answer.as_json() == lexical.answer(question).as_json()
+    busy = [r for r in caplog.records if "reranker busy" in r.getMessage()]
+    assert len(busy) == 1 and "answered lexically" in busy[0].getMessage() and "(1 since" in busy[0].getMessage()
+
+
+def test_a_question_the_queue_cannot_reach_in_time_is_turned_away_at_once() -> None:
+    """Once one embedding has been timed, a question behind more work than its wait allows is not
+    queued at all: it is answered lexically now, not after waiting in vain."""
+    queue = QuestionQueue()
+    release = threading.Event()
+    first = queue.submit(lambda: release.wait(5) and "first", deadline=time.monotonic() + 10)
+    assert first is not None
+    second = queue.submit(lambda: "second", deadline=time.monotonic() + 10)  # behind one, about 30 ms
+    assert second is not None
+    assert queue.submit(lambda: "late", deadline=time.monotonic() - 0.001) is None  # past its deadline
+    release.set()
+    assert first.result(5) == "first" and queue.result(second, time.monotonic() + 5) == "second"
+    slow = queue.submit(lambda: time.sleep(0.3) or "slow", deadline=time.monotonic() + 10)
+    assert slow is not None and queue.result(slow, time.monotonic() + 5) == "slow"  # one now takes longer
+    blocker = queue.submit(lambda: release.clear() or release.wait(5), deadline=time.monotonic() + 10)
+    behind = queue.submit(lambda: "behind", deadline=time.monotonic() + 10)
+    assert blocker is not None and behind is not None
+    assert queue.submit(lambda: "no room", deadline=time.monotonic() + 0.05) is None  # one queued, ~0.1 s each
+    assert queue.result(behind, time.monotonic() + 0.05) is None and behind.cancelled()  # not started in time
+    release.set()
+    assert blocker.result(5) is True

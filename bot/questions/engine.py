@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import yaml
@@ -126,6 +126,16 @@ class Candidate:
         return self.score - self.lift
 
 
+class Search(NamedTuple):
+    """One question's ranked candidates, and the calibration and mode they were ranked with."""
+
+    lang: str
+    candidates: list[Candidate]
+    query: QueryTerms
+    calibration: Calibration
+    mode: str
+
+
 @dataclass
 class Answer:
     answered: bool
@@ -137,6 +147,7 @@ class Answer:
     article: Article | None = None
     candidates: list[Candidate] = field(default_factory=list)
     runner_up: Article | None = None  # shown as "Did you mean ...?" when it came close to the answer
+    mode: str = LEXICAL  # how it was ranked: FUSED, or LEXICAL (no reranker, or it was behind a burst)
 
     @property
     def other_language(self) -> bool:
@@ -609,27 +620,34 @@ class Engine:
 
     def search(self, question: str, lang_hint: str | None = None,
                pupil: bool = False) -> tuple[str, list[Candidate], QueryTerms]:
-        lang, candidates, query, _ = self._search(question, lang_hint, pupil)
-        return lang, candidates, query
+        found = self._search(question, lang_hint, pupil)
+        return found.lang, found.candidates, found.query
 
-    def _search(self, question: str, lang_hint: str | None,
-                pupil: bool) -> tuple[str, list[Candidate], QueryTerms, Calibration]:
+    def _search(self, question: str, lang_hint: str | None, pupil: bool, asked_at: float | None = None) -> Search:
         reranker = self.reranker  # read once: a background build may attach one meanwhile
-        embedding = reranker.embed_soon(question) if reranker is not None else None
+        embedding = reranker.embed_soon(question, asked_at) if reranker is not None else None
         lang = detect_language(question, default=lang_hint or "sv")
         index = self.indexes[lang]
         query = index.query_terms(question)
         signals = index.signals(query) if index.articles else None
-        semantic = reranker.scores_of(lang, embedding.result()) if reranker is not None and embedding else None
-        calibration = self.calibrations.fused if reranker is not None else self.calibrations.lexical
-        return lang, index.rank(query, calibration, semantic, pupil, signals), query, calibration
+        vector = reranker.in_time(embedding, asked_at) if reranker is not None and embedding is not None else None
+        if reranker is None or vector is None:  # no reranker, or it could not reach this question in time
+            calibration = self.calibrations.lexical
+            return Search(lang, index.rank(query, calibration, None, pupil, signals), query, calibration, LEXICAL)
+        calibration = self.calibrations.fused
+        semantic = reranker.scores_of(lang, vector)
+        return Search(lang, index.rank(query, calibration, semantic, pupil, signals), query, calibration, FUSED)
 
-    def answer(self, question: str, lang_hint: str | None = None, pupil: bool = False) -> Answer:
+    def answer(self, question: str, lang_hint: str | None = None, pupil: bool = False,
+               asked_at: float | None = None) -> Answer:
         """The best article when the confidence clears the threshold. When the top two are close,
         the confidence is that of the pair (their lead over the third), since the question clearly
         belongs to the knowledge base even if it sits between two articles: the bot then answers with
-        the best and offers the runner-up ("Did you mean ...?") instead of declining."""
-        lang, all_candidates, query, calibration = self._search(question, lang_hint, pupil)
+        the best and offers the runner-up ("Did you mean ...?") instead of declining.
+
+        `asked_at` (monotonic seconds) is when the question came in: one the reranker has not embedded
+        within its wait of that moment is answered lexically (see `Reranker.in_time`)."""
+        lang, all_candidates, query, calibration, mode = self._search(question, lang_hint, pupil, asked_at)
         features = self.features(all_candidates, query, calibration) if all_candidates else []
         confidence = calibration.confidence(features) if features else 0.0
         candidates = [c for c in all_candidates if c.article.id != OUT_OF_SCOPE_ID]
@@ -649,7 +667,7 @@ class Engine:
                       lang=best.lang if answered and best else lang, score=confidence,
                       alternatives=ids[1:4] if answered else ids[:3], question_lang=lang,
                       article=best if answered else None, candidates=candidates,
-                      runner_up=others[0].article if answered and close else None)
+                      runner_up=others[0].article if answered and close else None, mode=mode)
 
 
 def load_decline_examples(content_dir: Path) -> dict[str, list[str]]:

@@ -24,16 +24,18 @@ import os
 import re
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
 from bot.knowledge import Article
-from bot.questions import cores
+from bot.questions import cores, question_queue
 from bot.questions.embedding import Embedder, load_embedder
+from bot.questions.question_queue import QUEUE_WAIT
 from bot.questions.text import question_focus
 
 log = logging.getLogger(__name__)
@@ -295,8 +297,6 @@ def semantic_indexes(store: VectorStore, groups: dict[str, list[list[str]]], emb
     return {lang: SemanticIndex(lang_groups, columns, rows, passages.get(lang)) for lang, lang_groups in groups.items()}
 
 
-# Questions being embedded while their lexical scores are computed, one at a time (as the embedder works).
-_embedding_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-question")
 Embed = Callable[[list[str], int], np.ndarray]  # texts and the cores the call may use -> vectors
 
 
@@ -311,9 +311,10 @@ class QuestionVector(NamedTuple):
 class Reranker:
     """Semantic scores per language for the ranker: index vectors plus a way to embed the question."""
 
-    def __init__(self, indexes: dict[str, SemanticIndex], embed: Embed) -> None:
+    def __init__(self, indexes: dict[str, SemanticIndex], embed: Embed, wait: float = QUEUE_WAIT) -> None:
         self.indexes = indexes
         self.embed = embed
+        self.wait = wait  # seconds from asking within which the embedder must reach a question
         cores.meter()  # its first reading now, so the first question's window starts here
 
     def scores(self, lang: str, question: str) -> SemanticScores | None:
@@ -346,10 +347,27 @@ class Reranker:
         """One question, on a second core when other work left one idle (see `bot.questions.cores`)."""
         return self.question_vector(question, cores.question_cores())
 
-    def embed_soon(self, question: str) -> Future[QuestionVector]:
+    def embed_soon(self, question: str, asked_at: float | None = None) -> Future[QuestionVector] | None:
         """Embed in the background: the C engine releases the GIL, so on a second core the question is
-        embedded while the lexical index scores it (wall time max(embedding, lexical), not their sum)."""
-        return _embedding_pool.submit(self.embed_question, question)
+        embedded while the lexical index scores it (wall time max(embedding, lexical), not their sum).
+        None when the questions queued ahead would keep the embedder from reaching this one within
+        `wait` seconds of `asked_at` (monotonic; default now): it is answered lexically at once."""
+        embedding = question_queue.questions.submit(lambda: self.embed_question(question), self._deadline(asked_at))
+        if embedding is None:
+            question_queue.questions.busy.count(self.wait)
+        return embedding
+
+    def in_time(self, embedding: Future[QuestionVector], asked_at: float | None = None) -> QuestionVector | None:
+        """The question's vector, or None when the embedder has not started on it within `wait` seconds
+        of `asked_at` (it is behind a burst of questions): the caller then answers lexically. The wait
+        counts from when the question was asked, since in a burst it also queues for a thread."""
+        vector = question_queue.questions.result(embedding, self._deadline(asked_at))
+        if vector is None:
+            question_queue.questions.busy.count(self.wait)
+        return vector
+
+    def _deadline(self, asked_at: float | None) -> float:
+        return (time.monotonic() if asked_at is None else asked_at) + self.wait
 
 
 class SemanticScores(NamedTuple):

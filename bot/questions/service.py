@@ -146,13 +146,14 @@ def forward_check(token: str, user_id: str) -> str:
 async def ask(bot: Bot, actor: Actor, question: str, channel_kind: str) -> tuple[Answer, int, str]:
     """Answer from the index (no disk access) and log the question; unanswered ones are kept for the team.
     Returns the answer, the logged question's id and the token its "ask a person" button carries."""
+    asked_at = time.monotonic()  # a burst of questions queues for threads too: the reranker's wait starts now
     question = question.strip()
     if len(question) > MAX_QUESTION:
         raise UserError("errors.too_long", limit=MAX_QUESTION)
     engine = await engine_for(bot)
     # In a thread: embedding the question costs some 20 ms of CPU, and taps must not wait for it.
     answer = await asyncio.to_thread(engine.answer, question, actor.lang if actor.lang_chosen else None,
-                                     actor.role == Role.pupil)
+                                     actor.role == Role.pupil, asked_at)
     now = bot.clock.now()
     token = secrets.token_urlsafe(16)
     async with bot.db.write() as conn:

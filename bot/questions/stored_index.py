@@ -5,7 +5,7 @@ both: the bytes of every file the index reads (the articles and the out-of-scope
 the modules that build it, and the versions of Python and of the libraries whose objects or output it
 holds. A changed article, another release of the code or an upgraded library gives another key and a
 fresh build; a file that does not load is built again. For 500 articles a start reads it in about
-half a second instead of building for about two.
+a quarter of a second instead of building for about three.
 
 The file is a pickle. It is read only from the bot's own data directory, which only the bot writes:
 whoever can write there can change the content the bot answers from anyway.
