@@ -132,6 +132,12 @@ REAL_WORD_ZIPF = 2.5  # at or above this, a word is a real word, not a typo to c
 
 
 _GRADE = re.compile(r"(?<![\w'’])[A-F](?![\w'’])")  # a grade letter written as one, in capitals
+# Typed in lower case, a letter is a grade only where Swedish puts one: after "har", "fick", "minst" ...
+# ("jag har f i matte", "fick e i svenska"), or "f" before "i" and a subject. A lone "e" elsewhere is
+# spoken "är" ("vad e syv") and stays out.
+_LOWER_GRADE = {"sv": re.compile(
+    r"(?:(?<=\bhar )|(?<=\bfick )|(?<=\bfår )|(?<=\bminst )|(?<=\bett )|(?<=\bbetyget ))[a-f](?![\w'’])"
+    r"|(?<![\w'’.])f(?=\s+i\s+\w)")}
 _CAPITALS = re.compile(r"(?<![\w])[A-ZÅÄÖ]{2,}(?![a-zåäö])")
 
 
@@ -149,6 +155,8 @@ def content_words(text: str, lang: str, keep: frozenset[str] = frozenset()) -> t
     stop = STOP[lang]
     spared = abbreviations(text) if keep else Counter()
     grades = Counter(g.lower() for g in _GRADE.findall(text))
+    if lang in _LOWER_GRADE:
+        grades.update(_LOWER_GRADE[lang].findall(text.lower()))
     out = []
     for w in words(text):
         if w in stop:
