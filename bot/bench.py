@@ -123,7 +123,7 @@ LONG_QUESTION = 20  # words: the embedding's cost grows with the text, so long q
 
 def by_length(engine: Engine, questions: list[str]) -> str:
     """Fused latency for questions of up to LONG_QUESTION words and for longer ones (a situation set
-    out before the question, embedded with its asking part: about 40-60 ms of embedding on two cores)."""
+    out before the question, up to 45 words: 40-80 ms of embedding on two cores)."""
     short = [q for q in questions if len(q.split()) <= LONG_QUESTION]
     long = [q for q in questions if len(q.split()) > LONG_QUESTION]
     return "; ".join(f"{name}: {describe(latencies(engine, subset, 1))}"

@@ -24,7 +24,7 @@ from bot.questions.cores import CoreMeter, share_cores
 from bot.questions.engine import Candidate, Engine, build_engine, build_reranker
 from bot.questions.question_queue import QuestionQueue
 from bot.questions.semantic import Reranker, VectorStore, body_passages, text_key, vector_store
-from bot.questions.text import content_words, question_focus
+from bot.questions.text import content_words
 from bot.questions.views import answer_message
 from bot.runtime import Bot
 from bot.settings import CONTENT_DIR, SEMANTIC_THREADS, Settings
@@ -365,34 +365,6 @@ def test_a_lift_that_reorders_the_articles_leaves_the_confidence_as_it_was(searc
     features = engine.features(as_staff, query, engine.calibration)
     assert features[1] == pytest.approx(0.6)  # the lead of the best match, not of the lifted one
     assert engine.features(as_pupil, query, engine.calibration) == pytest.approx(features)
-
-
-def test_a_long_question_is_ranked_by_the_part_that_asks() -> None:
-    """A situation first, then the question: the asking part is embedded with the whole, in one call.
-    The whole alone still says how sure the bot is; short questions are embedded once."""
-    long_question = ("Jag är ny som syv och har fått ansvar för en åttondeklass där flera elever ska göra "
-                     "prao hos sina föräldrar. Vad gäller för det?")
-    assert question_focus(long_question) == "Vad gäller för det?"
-    assert question_focus("Kan jag få ersättning för resan till studiebesöket i Helsingfors som jag gjorde? "
-                          "Det var fortbildning") == "Kan jag få ersättning för resan till studiebesöket i Helsingfors som jag gjorde?"
-    assert question_focus("I am a mentor in year 8 and the principal wants all of us to plan guidance for "
-                          "the spring, what should we start with?") == "what should we start with?"
-    assert question_focus("hur många dagar prao ska man ha?") is None
-    assert question_focus("Min son i nian vet inte alls vad han vill göra efter sommaren och vi har pratat "
-                          "om det hemma länge utan att komma fram till något") is None  # no question in it
-
-    calls: list[list[str]] = []
-
-    def embed(texts: list[str], cores: int) -> np.ndarray:
-        calls.append(list(texts))
-        return np.eye(4, dtype=np.float32)[:len(texts)]
-
-    reranker = Reranker({}, embed)
-    vector = reranker.question_vector(long_question, 1)
-    assert calls == [[long_question, "Vad gäller för det?"]]
-    assert np.allclose(vector.whole, [1, 0, 0, 0]) and np.allclose(vector.ranked, [0.7071, 0.7071, 0, 0], atol=1e-4)
-    short = reranker.question_vector("hur många dagar prao", 1)
-    assert short.ranked is short.whole and len(calls) == 2
 
 
 def test_a_pasted_page_is_embedded_by_its_opening_and_its_end_only() -> None:

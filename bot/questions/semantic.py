@@ -36,7 +36,6 @@ from bot.knowledge import Article
 from bot.questions import cores, question_queue
 from bot.questions.embedding import Embedder, load_embedder
 from bot.questions.question_queue import QUEUE_WAIT
-from bot.questions.text import question_focus
 
 log = logging.getLogger(__name__)
 
@@ -300,14 +299,6 @@ def semantic_indexes(store: VectorStore, groups: dict[str, list[list[str]]], emb
 Embed = Callable[[list[str], int], np.ndarray]  # texts and the cores the call may use -> vectors
 
 
-class QuestionVector(NamedTuple):
-    """What the question says as a whole (for how sure the bot is: the confidence model was fitted on
-    it) and what orders the articles (the same, or for a long question the mean with its asking part)."""
-
-    whole: np.ndarray
-    ranked: np.ndarray
-
-
 class Reranker:
     """Semantic scores per language for the ranker: index vectors plus a way to embed the question."""
 
@@ -320,34 +311,23 @@ class Reranker:
     def scores(self, lang: str, question: str) -> SemanticScores | None:
         return self.scores_of(lang, self.question_vector(question, 1))
 
-    def scores_of(self, lang: str, vector: QuestionVector) -> SemanticScores | None:
+    def scores_of(self, lang: str, vector: np.ndarray) -> SemanticScores | None:
         """Scores for a question already embedded (see `embed_soon`)."""
         index = self.indexes.get(lang)
         if index is None or not index.count or not index.texts_count:
             return None
-        raw, passages = index.similarity(vector.whole)
-        if vector.ranked is not vector.whole:
-            ranked, passages = index.similarity(vector.ranked)
-        else:
-            ranked = raw
-        return SemanticScores(standardise(ranked), raw, standardise(passages) if passages is not None else None)
+        raw, passages = index.similarity(vector)
+        return SemanticScores(standardise(raw), raw, standardise(passages) if passages is not None else None)
 
-    def question_vector(self, question: str, cores_to_use: int) -> QuestionVector:
-        """The question's vector; for a long question that sets out a situation first, ranked by the
-        mean with the vector of the part that asks (embedded in the same call, about a fifth more time)."""
-        focus = question_focus(question)
-        if focus is None:
-            whole = self.embed([embeddable(question)], cores_to_use)[0]
-            return QuestionVector(whole, whole)
-        pair = self.embed([embeddable(question), embeddable(focus)], cores_to_use)
-        mean = pair.sum(axis=0)
-        return QuestionVector(pair[0], mean / (np.linalg.norm(mean) or 1.0))
+    def question_vector(self, question: str, cores_to_use: int) -> np.ndarray:
+        """The question's vector (of its opening and end only, when it is very long: see `embeddable`)."""
+        return self.embed([embeddable(question)], cores_to_use)[0]
 
-    def embed_question(self, question: str) -> QuestionVector:
+    def embed_question(self, question: str) -> np.ndarray:
         """One question, on a second core when other work left one idle (see `bot.questions.cores`)."""
         return self.question_vector(question, cores.question_cores())
 
-    def embed_soon(self, question: str, asked_at: float | None = None) -> Future[QuestionVector] | None:
+    def embed_soon(self, question: str, asked_at: float | None = None) -> Future[np.ndarray] | None:
         """Embed in the background: the C engine releases the GIL, so on a second core the question is
         embedded while the lexical index scores it (wall time max(embedding, lexical), not their sum).
         None when the questions queued ahead would keep the embedder from reaching this one within
@@ -357,7 +337,7 @@ class Reranker:
             question_queue.questions.busy.count(self.wait)
         return embedding
 
-    def in_time(self, embedding: Future[QuestionVector], asked_at: float | None = None) -> QuestionVector | None:
+    def in_time(self, embedding: Future[np.ndarray], asked_at: float | None = None) -> np.ndarray | None:
         """The question's vector, or None when the embedder has not started on it within `wait` seconds
         of `asked_at` (it is behind a burst of questions): the caller then answers lexically. The wait
         counts from when the question was asked, since in a burst it also queues for a thread."""

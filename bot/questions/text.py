@@ -310,23 +310,3 @@ def char_ngrams(word: str, sizes: tuple[int, ...] = (3, 4)) -> tuple[str, ...]:
     padded = f" {word} "
     return tuple(padded[i:i + n] for n in sizes for i in range(len(padded) - n + 1))
 
-
-# Where a long question turns from its situation to what it asks: a sentence end, or a comma before
-# a question word ("Jag är mentor i åttan och ..., hur gör vi då?").
-_QUESTION_WORD = re.compile(
-    r"(?:hur|vad|vem|vilka|vilken|vilket|var|när|varför|kan|får|ska|måste|finns|behöver|"
-    r"how|what|who|which|where|when|why|can|could|should|is|are|do|does|must)\b", re.IGNORECASE)
-_ASK_START = re.compile(r"(?<=[.?!:])\s+|,\s+(?=" + _QUESTION_WORD.pattern + ")", re.IGNORECASE)
-FOCUS_MIN_WORDS = 15  # shorter questions have no situation to set apart
-FOCUS_PART_MIN_WORDS = 3  # "Tack!" or "Hej." is no question
-
-
-def question_focus(question: str) -> str | None:
-    """The part of a long question that asks, when a situation comes first: "Jag är ny som SYV och
-    har fått en åttondeklass. Hur ska jag börja?" -> "Hur ska jag börja?". A persona in the
-    situation ("ny som SYV") otherwise pulls the whole question towards the articles about roles."""
-    if len(question.split()) < FOCUS_MIN_WORDS:
-        return None
-    parts = [p for p in _ASK_START.split(question.strip()) if p and len(p.split()) >= FOCUS_PART_MIN_WORDS]
-    asking = [p for p in parts if p.rstrip().endswith("?") or _QUESTION_WORD.match(p)]
-    return asking[-1] if len(parts) > 1 and asking else None
