@@ -221,6 +221,7 @@ async def test_healthz_reports_the_database_and_how_late_due_items_are(bot: Bot,
                 assert response.status == 200
                 report = await response.json()
             assert report["database"] == "ok" and report["due_waiting"] >= 1 and report["due_lag_seconds"] >= 90
+            assert report["questions_answered_lexically_busy"] >= 0
             await bot.db.dispose()
             bot.db.engine = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")  # unreachable
             async with session.get(f"http://127.0.0.1:{port}/healthz") as response:

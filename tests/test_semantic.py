@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from bot.clock import FakeClock
 from bot.db import Database
 from bot.knowledge import Article
-from bot.questions import embedding, service
+from bot.questions import embedding, question_queue, service
 from bot.questions.cores import CoreMeter, share_cores
 from bot.questions.engine import Candidate, Engine, build_engine, build_reranker
 from bot.questions.question_queue import QuestionQueue
@@ -415,8 +415,10 @@ def test_behind_a_burst_of_questions_a_question_is_answered_lexically_at_once(
     questions = ["hur många dagar prao ska eleverna ha", "vad är fri kvot", "when is the omval period",
                  "vem är min syv"]
     caplog.set_level(logging.WARNING, logger="bot.questions.question_queue")
+    busy_before = question_queue.questions.busy.total  # what /healthz reports
     with ThreadPoolExecutor(len(questions)) as pool:
         answers = list(pool.map(engine.answer, questions))
+    assert question_queue.questions.busy.total - busy_before == 3
     modes = [a.mode for a in answers]
     assert modes.count("fused") == len(started) == 1  # the first was embedded; the rest did not queue for it
     assert modes.count("lexical") == 3 and all(a.candidates for a in answers)
