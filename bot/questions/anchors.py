@@ -1,10 +1,10 @@
 """How close a question is to each article's nearest phrasing (its title, an example question, a
 multi-word synonym): the ranker's anchor bonus and a feature of the confidence model.
 
-Closeness is an IDF-weighted stem cosine plus a trigram Dice coefficient, as before; what this module
-adds is that every phrasing of every article is scored at once, from postings (a stem or a trigram ->
-the phrasings that hold it). A question then costs a few array additions per word, where a Python loop
-over the shortlisted articles' phrasings took about 5 ms of the answering thread for 500 articles.
+Closeness is an IDF-weighted stem cosine plus a trigram Dice coefficient. Every phrasing of every
+article is scored at once, from postings (a stem or a trigram -> the phrasings that hold it): a question
+costs a few array additions per word, where a Python loop over the shortlisted articles' phrasings took
+about 5 ms of the answering thread for 500 articles.
 """
 
 from __future__ import annotations
@@ -74,8 +74,7 @@ class Anchors:
         if not len(self.mass):
             return out
         shared = np.zeros(len(self.mass))
-        if stems:
-            self.stems.add_to(shared, stems)
+        self.stems.add_to(shared, stems)
         query_mass = sum(idf.get(t, 1.0) ** 2 for t in stems)
         stem_part = np.zeros(len(self.mass))
         hit = shared > 0  # a shared stem: both sides have mass
