@@ -74,6 +74,7 @@ def test_a_grade_letter_is_a_word(engine: Engine) -> None:
     assert content_words("jag har f i matte vad gör jag", "sv") == ("f", "matte")
     assert "e" in content_words("fick e i svenska, blir jag behörig?", "sv")
     assert content_words("det e i skolan", "sv") == ("skolan",)
+    assert content_words("HAR F I MATTE. vad f", "sv") == ("f", "matte")  # one grade, counted once
     assert content_words("i got a job", "en") == ("job",)  # no lower-case grades in English: "a" is a word
     assert "e" in engine.indexes["sv"].bm25  # the articles' "minst E" is indexed too
 

@@ -154,9 +154,11 @@ def content_words(text: str, lang: str, keep: frozenset[str] = frozenset()) -> t
     systematic quality work): as often as the text writes one in capitals ("SKA:n") it is kept."""
     stop = STOP[lang]
     spared = abbreviations(text) if keep else Counter()
-    grades = Counter(g.lower() for g in _GRADE.findall(text))
+    # Grades by position: a capital after "har" matches both patterns and must count once.
+    at = {m.start(): m.group().lower() for m in _GRADE.finditer(text)}
     if lang in _LOWER_GRADE:
-        grades.update(_LOWER_GRADE[lang].findall(text.lower()))
+        at.update((m.start(), m.group()) for m in _LOWER_GRADE[lang].finditer(text.lower()))
+    grades = Counter(at.values())
     out = []
     for w in words(text):
         if w in stop:
