@@ -11,6 +11,7 @@ baseline measured in the same run.
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
 import os
 import random
@@ -134,14 +135,14 @@ BURST = 200  # questions asked at once: a year group told to try the bot in the 
 
 
 def burst(engine: Engine, questions: list[str], wait: float) -> str:
-    """A burst of questions as the bot answers them (`asyncio.to_thread`, each with the moment it was
+    """A burst of questions as the bot answers them (`Engine.answer_soon`, each with the moment it was
     asked): total time, per-question latency, and how many the reranker reached within `wait` seconds."""
     assert engine.reranker is not None
     engine.reranker.wait, before = wait, engine.reranker.wait
 
     async def ask(question: str) -> tuple[float, str]:
         asked = time.monotonic()
-        answer = await asyncio.to_thread(engine.answer, question, None, False, asked)
+        answer = await engine.answer_soon(question, None, False, asked)
         return (time.monotonic() - asked) * 1000, answer.mode
 
     async def run() -> list[tuple[float, str]]:
@@ -310,6 +311,7 @@ def main() -> None:
     Engine(kb, decline_examples=load_decline_examples(CONTENT_DIR))
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
+    gc.freeze()  # as `Bot.start` does with what start-up built
     fused = engine.reranker
     engine.reranker = None
     print(f"answer latency, lexical alone (baseline): {describe(latencies(engine, questions, 3))}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ from bot.db import Database
 from bot.knowledge import Article
 from bot.questions import embedding, question_queue, service
 from bot.questions.cores import CoreMeter, share_cores
-from bot.questions.engine import Candidate, Engine, build_engine, build_reranker
+from bot.questions.engine import Answer, Candidate, Engine, build_engine, build_reranker
 from bot.questions.question_queue import QuestionQueue
 from bot.questions.semantic import Reranker, VectorStore, body_passages, text_key, vector_store
 from bot.questions.text import content_words
@@ -428,6 +429,39 @@ def test_behind_a_burst_of_questions_a_question_is_answered_lexically_at_once(
             assert answer.as_json() == lexical.answer(question).as_json()
     busy = [r for r in caplog.records if "reranker busy" in r.getMessage()]
     assert len(busy) == 1 and "answered lexically" in busy[0].getMessage() and "(1 since" in busy[0].getMessage()
+
+
+async def test_on_the_event_loop_a_burst_does_not_hold_threads_waiting_for_the_embedder(
+        search_index: tuple[Engine, object]) -> None:
+    """`answer_soon` (what the bot uses) waits for the embedder on the event loop. With one worker
+    thread, the questions the embedder cannot reach are answered lexically at the reranker's wait,
+    not after the question ahead of them, which holds the embedder, is done."""
+    shared = search_index[0]
+
+    def slow_embed(texts: list[str], cores: int) -> np.ndarray:
+        time.sleep(0.6)
+        vectors = np.zeros((len(texts), 384), dtype=np.float32)
+        vectors[:, 0] = 1.0
+        return vectors
+
+    engine = Engine(shared.kb, shared.calibrations, indexes=shared.indexes)
+    engine.reranker = Reranker(shared.reranker.indexes if shared.reranker else {}, slow_embed, wait=0.1)
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(1))  # one thread for the index's work
+    questions = ["hur många dagar prao ska eleverna ha", "vad är fri kvot", "when is the omval period",
+                 "vem är min syv"]
+    finished: dict[str, float] = {}
+
+    async def ask(question: str) -> Answer:
+        answer = await engine.answer_soon(question, asked_at=time.monotonic())
+        finished[answer.mode] = max(finished.get(answer.mode, 0.0), time.monotonic())
+        return answer
+
+    answers = await asyncio.gather(*(ask(q) for q in questions))
+    assert [a.mode for a in answers] == ["fused", "lexical", "lexical", "lexical"]
+    assert finished["lexical"] < finished["fused"]  # the fused one's 0.6 s wait held no thread
+    for question, answer in zip(questions[1:], answers[1:], strict=True):
+        assert answer.as_json() == engine.answer_lexically(question).as_json()
+    assert answers[0].candidates and answers[0].as_json() != engine.answer_lexically(questions[0]).as_json()
 
 
 def test_a_question_the_queue_cannot_reach_in_time_is_turned_away_at_once() -> None:

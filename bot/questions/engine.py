@@ -14,6 +14,7 @@ held-out ones. Answering never touches the disk.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections import Counter, defaultdict
@@ -124,6 +125,15 @@ class Candidate:
         """The score without the lift: what the confidence model was fitted on, since a pupil's lift
         says nothing about how well the question matches."""
         return self.score - self.lift
+
+
+class Reading(NamedTuple):
+    """A question as the lexical index reads it: its language, terms and signals (see `Engine.read`)."""
+
+    lang: str
+    query: QueryTerms
+    signals: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+    pupil: bool
 
 
 class Search(NamedTuple):
@@ -620,18 +630,29 @@ class Engine:
 
     def search(self, question: str, lang_hint: str | None = None,
                pupil: bool = False) -> tuple[str, list[Candidate], QueryTerms]:
-        found = self._search(question, lang_hint, pupil)
+        found = self._ranked(question, lang_hint, pupil)
         return found.lang, found.candidates, found.query
 
-    def _search(self, question: str, lang_hint: str | None, pupil: bool, asked_at: float | None = None) -> Search:
+    def _ranked(self, question: str, lang_hint: str | None, pupil: bool, asked_at: float | None = None) -> Search:
         reranker = self.reranker  # read once: a background build may attach one meanwhile
         embedding = reranker.embed_soon(question, asked_at) if reranker is not None else None
+        reading = self.read(question, lang_hint, pupil)  # on this thread while the question is embedded
+        vector = reranker.in_time(embedding, asked_at) if reranker is not None and embedding is not None else None
+        return self._search(reading, reranker, vector)
+
+    def read(self, question: str, lang_hint: str | None, pupil: bool) -> Reading:
+        """What the lexical index makes of a question, before any embedding is needed."""
         lang = detect_language(question, default=lang_hint or "sv")
         index = self.indexes[lang]
         query = index.query_terms(question)
-        signals = index.signals(query) if index.articles else None
-        vector = reranker.in_time(embedding, asked_at) if reranker is not None and embedding is not None else None
-        if reranker is None or vector is None:  # no reranker, or it could not reach this question in time
+        return Reading(lang, query, index.signals(query) if index.articles else None, pupil)
+
+    def _search(self, reading: Reading, reranker: Reranker | None, vector: np.ndarray | None) -> Search:
+        """The candidates ranked with the question's vector, or lexically without one (no reranker, or
+        it could not reach this question in time)."""
+        lang, query, signals, pupil = reading
+        index = self.indexes[lang]
+        if reranker is None or vector is None:
             calibration = self.calibrations.lexical
             return Search(lang, index.rank(query, calibration, None, pupil, signals), query, calibration, LEXICAL)
         calibration = self.calibrations.fused
@@ -646,8 +667,31 @@ class Engine:
         the best and offers the runner-up ("Did you mean ...?") instead of declining.
 
         `asked_at` (monotonic seconds) is when the question came in: one the reranker has not embedded
-        within its wait of that moment is answered lexically (see `Reranker.in_time`)."""
-        lang, all_candidates, query, calibration, mode = self._search(question, lang_hint, pupil, asked_at)
+        within its wait of that moment is answered lexically (see `Reranker.in_time`). Blocking: the
+        bot's event loop uses `answer_soon`."""
+        return self.decide(self._ranked(question, lang_hint, pupil, asked_at))
+
+    async def answer_soon(self, question: str, lang_hint: str | None = None, pupil: bool = False,
+                          asked_at: float | None = None) -> Answer:
+        """`answer` for the event loop: the index's work runs in threads, and the wait for the embedder
+        holds none. A burst of questions then queues for the embedder at once, where those it cannot
+        reach in time are seen and answered lexically, instead of queueing for threads held by the
+        questions ahead that wait for their embedding."""
+        reranker = self.reranker
+        embedding = reranker.embed_soon(question, asked_at) if reranker is not None else None
+        if reranker is None or embedding is None:
+            return await asyncio.to_thread(self.answer_lexically, question, lang_hint, pupil)
+        reading = await asyncio.to_thread(self.read, question, lang_hint, pupil)
+        vector = await reranker.in_time_soon(embedding, asked_at)
+        return await asyncio.to_thread(lambda: self.decide(self._search(reading, reranker, vector)))
+
+    def answer_lexically(self, question: str, lang_hint: str | None = None, pupil: bool = False) -> Answer:
+        """The lexical engine's answer alone, as without a reranker."""
+        return self.decide(self._search(self.read(question, lang_hint, pupil), None, None))
+
+    def decide(self, search: Search) -> Answer:
+        """Answer, or decline, from the ranked candidates (see `answer`)."""
+        lang, all_candidates, query, calibration, mode = search
         features = self.features(all_candidates, query, calibration) if all_candidates else []
         confidence = calibration.confidence(features) if features else 0.0
         candidates = [c for c in all_candidates if c.article.id != OUT_OF_SCOPE_ID]

@@ -6,11 +6,14 @@ on two cores, so a burst of 200 (a year group told to try the bot in the same le
 one waiting 6 s. A question now waits at most QUEUE_WAIT seconds from when it was asked; one that the
 embedder cannot reach by then is answered by the lexical engine, in a few milliseconds. From how many
 are queued and how long one takes lately, a question that could not be reached is turned away at once
-instead of after the wait.
+instead of after the wait. The bot queues a question here the moment it is asked and waits for its
+embedding on the event loop (`Engine.answer_soon`): waiting in a worker thread, a burst's questions
+queued for threads first, out of this queue's sight, and the median one took 1.1 s instead of 0.4 s.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import threading
@@ -85,15 +88,35 @@ class QuestionQueue:
     def result(self, future: Future[T], deadline: float) -> T | None:
         """The work's result, or None when it has not started by `deadline` (it is taken off the queue).
         Work already under way is waited for: a question's embedding takes tens of milliseconds."""
-        remaining = deadline - time.monotonic()
         try:
-            return future.result(timeout=max(0.0, remaining) if math.isfinite(remaining) else None)
+            return future.result(timeout=self._remaining(deadline))
         except TimeoutError:
-            if not future.cancel():
+            if not self._withdraw(future):
                 return future.result()
+        return None
+
+    async def result_soon(self, future: Future[T], deadline: float) -> T | None:
+        """`result` for the event loop: the wait holds no thread."""
+        waiting = asyncio.wrap_future(future)
+        try:
+            return await asyncio.wait_for(asyncio.shield(waiting), timeout=self._remaining(deadline))
+        except TimeoutError:
+            if not self._withdraw(future):
+                return await waiting
+        return None
+
+    @staticmethod
+    def _remaining(deadline: float) -> float | None:
+        remaining = deadline - time.monotonic()
+        return max(0.0, remaining) if math.isfinite(remaining) else None
+
+    def _withdraw(self, future: Future[T]) -> bool:
+        """Take work that has not started off the queue; False when it already runs."""
+        if not future.cancel():
+            return False
         with self._lock:
             self._queued -= 1
-        return None
+        return True
 
 
 questions = QuestionQueue()  # one per process, as the embedder is

@@ -346,6 +346,13 @@ class Reranker:
             question_queue.questions.busy.count(self.wait)
         return vector
 
+    async def in_time_soon(self, embedding: Future[np.ndarray], asked_at: float | None = None) -> np.ndarray | None:
+        """`in_time` for the event loop: the wait holds no thread."""
+        vector = await question_queue.questions.result_soon(embedding, self._deadline(asked_at))
+        if vector is None:
+            question_queue.questions.busy.count(self.wait)
+        return vector
+
     def _deadline(self, asked_at: float | None) -> float:
         return (time.monotonic() if asked_at is None else asked_at) + self.wait
 

@@ -151,9 +151,9 @@ async def ask(bot: Bot, actor: Actor, question: str, channel_kind: str) -> tuple
     if len(question) > MAX_QUESTION:
         raise UserError("errors.too_long", limit=MAX_QUESTION)
     engine = await engine_for(bot)
-    # In a thread: embedding the question costs some 20 ms of CPU, and taps must not wait for it.
-    answer = await asyncio.to_thread(engine.answer, question, actor.lang if actor.lang_chosen else None,
-                                     actor.role == Role.pupil, asked_at)
+    # Off the event loop: embedding the question costs some 20 ms of CPU, and taps must not wait for it.
+    answer = await engine.answer_soon(question, actor.lang if actor.lang_chosen else None,
+                                      actor.role == Role.pupil, asked_at)
     now = bot.clock.now()
     token = secrets.token_urlsafe(16)
     async with bot.db.write() as conn:
