@@ -93,9 +93,9 @@ def write_corpus(kb: KnowledgeBase, root: Path) -> Path:
 
 
 def latencies(engine: Engine, questions: list[str], rounds: int) -> tuple[list[float], list[float]]:
-    """Wall-clock and CPU (the answering thread) ms per question, answered on a worker thread as the bot
-    does (`asyncio.to_thread`), so this thread stands for the bot's event loop: on a shared machine CPU
-    is what a question costs."""
+    """Wall-clock and CPU (the answering thread) ms per question, answered on a worker thread (the bot's
+    work in threads, without its hops: see `loop_latencies`), so this thread stands for the bot's event
+    loop: on a shared machine CPU is what a question costs."""
     def run() -> tuple[list[float], list[float]]:
         for q in questions[:20]:
             engine.answer(q)  # warm caches, as a running bot would be

@@ -147,9 +147,10 @@ def main() -> None:
             never_tuned.append(figures)
     if never_tuned:
         print(pooled_line(never_tuned))
-    print("latency: ms per question in process, answered on a worker thread as the bot does, wall clock (p50, p99)"
-          " and CPU of the answering thread (cpu99; the question is embedded for real meanwhile, on one core or"
-          " on two while the machine is otherwise idle, its CPU not counted there),"
+    print("latency: ms per question in process, answered on a worker thread (the bot adds two thread hops, about"
+          " 1.5 ms: see make bench), wall clock (p50, p99) and CPU of the answering thread (cpu99; the question is"
+          " embedded for real meanwhile, on one core or on two while the machine is otherwise idle, its CPU not"
+          " counted there),"
           f" on up to {LATENCY_SAMPLE} questions per set; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
