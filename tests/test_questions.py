@@ -18,7 +18,15 @@ from bot.questions.anchors import Anchors
 from bot.questions.calibrate import clearly_better, fit_logistic
 from bot.questions.engine import Engine, build_engine
 from bot.questions.tables import feedback, question_log
-from bot.questions.text import Lexicon, content_words, detect_language, normalize, stem, words
+from bot.questions.text import (
+    Lexicon,
+    content_words,
+    detect_language,
+    normalize,
+    stem,
+    without_emoji_codes,
+    words,
+)
 from bot.runtime import Bot
 from bot.settings import CONTENT_DIR
 from bot.users import Actor, Role, set_role
@@ -77,6 +85,21 @@ def test_a_grade_letter_is_a_word(engine: Engine) -> None:
     assert content_words("HAR F I MATTE. vad f", "sv") == ("f", "matte")  # one grade, counted once
     assert content_words("i got a job", "en") == ("job",)  # no lower-case grades in English: "a" is a word
     assert "e" in engine.indexes["sv"].bm25  # the articles' "minst E" is indexed too
+
+
+def test_emoji_codes_in_a_message_are_no_words_of_the_question(engine: Engine) -> None:
+    """Slack sends the emoji people type as codes in the text (":face_with_rolling_eyes:"): the question
+    is answered as if they were not there, and times, ratios and "syv:n" keep their colons."""
+    assert without_emoji_codes("vem är min syv :face_with_rolling_eyes:") == "vem är min syv"
+    assert without_emoji_codes("tack :wave::skin-tone-2: :+1:") == "tack"
+    for kept in ("kl 10:30:00 i aulan", "poängen 1:2:3", "syv:n och SKA:n", "note:this:"):
+        assert without_emoji_codes(kept) == kept
+    for question in ("vem är min syv", "jag vet inte vad jag vill bli", "hur många dagar prao har eleverna i åk 8?"):
+        plain = engine.answer(question)
+        assert plain.answered
+        for decorated in (f"{question} :face_with_rolling_eyes:", f":wave: {question} :sweat_smile::skin-tone-3:"):
+            assert engine.answer(decorated).as_json() == plain.as_json()
+            assert engine.answer_lexically(decorated).as_json() == engine.answer_lexically(question).as_json()
 
 
 def plain_closeness(stems: frozenset[str], grams: frozenset[str], idf: dict[str, float],

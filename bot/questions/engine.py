@@ -49,6 +49,7 @@ from bot.questions.text import (
     general_frequency,
     stem,
     unaccented_stop_words,
+    without_emoji_codes,
 )
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
@@ -634,6 +635,7 @@ class Engine:
         return found.lang, found.candidates, found.query
 
     def _ranked(self, question: str, lang_hint: str | None, pupil: bool, asked_at: float | None = None) -> Search:
+        question = without_emoji_codes(question)
         reranker = self.reranker  # read once: a background build may attach one meanwhile
         embedding = reranker.embed_soon(question, asked_at) if reranker is not None else None
         reading = self.read(question, lang_hint, pupil)  # on this thread while the question is embedded
@@ -677,6 +679,7 @@ class Engine:
         holds none. A burst of questions then queues for the embedder at once, where those it cannot
         reach in time are seen and answered lexically, instead of queueing for threads held by the
         questions ahead that wait for their embedding."""
+        question = without_emoji_codes(question)
         reranker = self.reranker
         embedding = reranker.embed_soon(question, asked_at) if reranker is not None else None
         if reranker is None or embedding is None:
@@ -687,7 +690,7 @@ class Engine:
 
     def answer_lexically(self, question: str, lang_hint: str | None = None, pupil: bool = False) -> Answer:
         """The lexical engine's answer alone, as without a reranker."""
-        return self.decide(self._search(self.read(question, lang_hint, pupil), None, None))
+        return self.decide(self._search(self.read(without_emoji_codes(question), lang_hint, pupil), None, None))
 
     def decide(self, search: Search) -> Answer:
         """Answer, or decline, from the ranked candidates (see `answer`)."""

@@ -56,6 +56,17 @@ _YEAR_NICKNAMES = {"ettan": 1, "tvåan": 2, "trean": 3, "fyran": 4, "femman": 5,
 _SPOKEN = {"nånstans": "någonstans", "nånsin": "någonsin", "nånannanstans": "någon annanstans"}
 
 
+# Emoji as chat apps put them in a message's text (Slack: ":thinking_face:", ":+1:", ":wave::skin-tone-2:"):
+# a letter between the colons (or a thumb's +1/-1), so "kl 10:30:00", "1:2:3" and "syv:n" stay.
+_EMOJI_CODE = re.compile(r"(?<!\w):(?:[+-]1|[a-z0-9_+'-]*[a-z][a-z0-9_+'-]*):(?!\w)")
+
+
+def without_emoji_codes(text: str) -> str:
+    """The question without emoji codes. They are no words of it: left in, "vem är min syv
+    :face_with_rolling_eyes:" was read as mostly off topic and declined."""
+    return " ".join(_EMOJI_CODE.sub(" ", text).split()) if ":" in text else text
+
+
 def normalize(text: str) -> str:
     """Lower case, one form per character, `syv:are`/`SAMSYV:s` -> `syv`/`samsyv`, hyphens as spaces."""
     text = unicodedata.normalize("NFKC", text).lower()
