@@ -396,6 +396,26 @@ def test_a_pasted_page_still_gets_its_answer(search_index: tuple[Engine, object]
     assert answer.candidates[0].article.id == "prao"
 
 
+BURST_QUESTIONS = ["hur många dagar prao ska eleverna ha", "vad är fri kvot", "when is the omval period",
+                   "vem är min syv"]
+
+
+def slow_engine(shared: Engine, seconds: float, started: list[str] | None = None) -> Engine:
+    """The session's index with an embedder that takes `seconds` per question (noting each it starts)
+    and a reranker that waits 0.1 s for it."""
+    def slow_embed(texts: list[str], cores: int) -> np.ndarray:
+        if started is not None:
+            started.append(texts[0])
+        time.sleep(seconds)
+        vectors = np.zeros((len(texts), 384), dtype=np.float32)
+        vectors[:, 0] = 1.0
+        return vectors
+
+    engine = Engine(shared.kb, shared.calibrations, indexes=shared.indexes)
+    engine.reranker = Reranker(shared.reranker.indexes if shared.reranker else {}, slow_embed, wait=0.1)
+    return engine
+
+
 def test_behind_a_burst_of_questions_a_question_is_answered_lexically_at_once(
         search_index: tuple[Engine, object], caplog: pytest.LogCaptureFixture) -> None:
     """The embedder serves one question at a time (about 35 a second here). A question it has not
@@ -403,18 +423,8 @@ def test_behind_a_burst_of_questions_a_question_is_answered_lexically_at_once(
     log says so once; a question whose embedding has started is waited for."""
     shared = search_index[0]
     started: list[str] = []
-
-    def slow_embed(texts: list[str], cores: int) -> np.ndarray:
-        started.append(texts[0])
-        time.sleep(0.4)
-        vectors = np.zeros((len(texts), 384), dtype=np.float32)
-        vectors[:, 0] = 1.0
-        return vectors
-
-    engine = Engine(shared.kb, shared.calibrations, indexes=shared.indexes)
-    engine.reranker = Reranker(shared.reranker.indexes if shared.reranker else {}, slow_embed, wait=0.1)
-    questions = ["hur många dagar prao ska eleverna ha", "vad är fri kvot", "when is the omval period",
-                 "vem är min syv"]
+    engine = slow_engine(shared, 0.4, started)
+    questions = BURST_QUESTIONS
     caplog.set_level(logging.WARNING, logger="bot.questions.question_queue")
     busy_before = question_queue.questions.busy.total  # what /healthz reports
     with ThreadPoolExecutor(len(questions)) as pool:
@@ -436,19 +446,9 @@ async def test_on_the_event_loop_a_burst_does_not_hold_threads_waiting_for_the_e
     """`answer_soon` (what the bot uses) waits for the embedder on the event loop. With one worker
     thread, the questions the embedder cannot reach are answered lexically at the reranker's wait,
     not after the question ahead of them, which holds the embedder, is done."""
-    shared = search_index[0]
-
-    def slow_embed(texts: list[str], cores: int) -> np.ndarray:
-        time.sleep(0.6)
-        vectors = np.zeros((len(texts), 384), dtype=np.float32)
-        vectors[:, 0] = 1.0
-        return vectors
-
-    engine = Engine(shared.kb, shared.calibrations, indexes=shared.indexes)
-    engine.reranker = Reranker(shared.reranker.indexes if shared.reranker else {}, slow_embed, wait=0.1)
+    engine = slow_engine(search_index[0], 0.6)
     asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(1))  # one thread for the index's work
-    questions = ["hur många dagar prao ska eleverna ha", "vad är fri kvot", "when is the omval period",
-                 "vem är min syv"]
+    questions = BURST_QUESTIONS
     finished: dict[str, float] = {}
 
     async def ask(question: str) -> Answer:
